@@ -1,0 +1,74 @@
+/**
+ * Every error the adapter raises on purpose: a stable `code`, a message that says
+ * what to fix, and the `cause` when there is one. Only the doors (CLI, server) turn
+ * codes into exit statuses or HTTP statuses.
+ */
+export const ERROR_CODES = {
+  MAPPING_INVALID: 'a mapping file is malformed or refers to something that does not exist',
+  MAPPING_NOT_FOUND: 'no mapping file for the requested workspace',
+  SECRET_MISSING: 'an { "env": NAME } reference names an unset environment variable',
+  INPUT_INVALID: 'input events could not be read',
+  USAGE: 'the command line is wrong'
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class AdapterError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AdapterError'
+    this.code = code
+  }
+}
+
+/**
+ * A problem at one place of a mapping file. `pointer` is an RFC 6901 JSON pointer
+ * into the file; `file` is filled in by the loader, which is the only one that knows it.
+ */
+export class MappingError extends AdapterError {
+  readonly pointer: string
+  readonly detail: string
+  file: string | undefined
+
+  constructor(pointer: string, detail: string, file?: string) {
+    super('MAPPING_INVALID', formatMappingProblem(file, pointer, detail))
+    this.name = 'MappingError'
+    this.pointer = pointer
+    this.detail = detail
+    this.file = file
+  }
+
+  /** Returns the same problem, located in `file`. */
+  inFile(file: string): MappingError {
+    return new MappingError(this.pointer, this.detail, file)
+  }
+}
+
+/** `<file>: <pointer>: <message>`, the one format every mapping problem is shown in. */
+export function formatMappingProblem(file: string | undefined, pointer: string, detail: string): string {
+  const where = pointer === '' ? '/' : pointer
+  return file === undefined ? `${where}: ${detail}` : `${file}: ${where}: ${detail}`
+}
+
+/** Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 says. */
+export function childPointer(pointer: string, token: string | number): string {
+  return `${pointer}/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`
+}
+
+/** Every problem found in one mapping file, so `check` can list them all at once. */
+export class MappingProblems extends AdapterError {
+  readonly problems: MappingError[]
+
+  constructor(problems: MappingError[]) {
+    super('MAPPING_INVALID', problems.map((problem) => problem.message).join('\n'))
+    this.name = 'MappingProblems'
+    this.problems = problems
+  }
+
+  /** Returns the same problems, located in `file`. */
+  inFile(file: string): MappingProblems {
+    return new MappingProblems(this.problems.map((problem) => problem.inFile(file)))
+  }
+}

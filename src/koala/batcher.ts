@@ -1,0 +1,97 @@
+import {
+  assertValidRequest,
+  MAX_ENTRIES_PER_KIND,
+  type Account,
+  type KoalaEntry,
+  type KoalaRequest,
+  type Person
+} from './request-schema'
+
+/** One open request for one person or account: entries kept per kind, in arrival order. */
+class PendingRequest {
+  readonly lists: Record<string, unknown[]> = {}
+  size = 0
+
+  constructor(
+    readonly endpoint: KoalaEntry['endpoint'],
+    readonly who: Person | Account
+  ) {}
+
+  /** Adds the entry unless its kind already holds the limit; reports false instead of throwing. */
+  tryAdd(entry: KoalaEntry, limit: number): boolean {
+    const list = (this.lists[entry.kind] ??= [])
+    if (list.length >= limit) return false
+    list.push(entry.entry)
+    this.size++
+    return true
+  }
+
+  toRequest(): KoalaRequest {
+    const body: Record<string, unknown> = { ...this.who }
+    for (const kind of Object.keys(this.lists)) if (this.lists[kind].length > 0) body[kind] = this.lists[kind]
+    return assertValidRequest({ endpoint: this.endpoint, body } as KoalaRequest)
+  }
+}
+
+/** The grouping key: the exact profile_id+email pair, or account_id+domain. */
+function keyOf(entry: KoalaEntry): string {
+  if (entry.endpoint === 'batch') return `p\u0000${entry.person.profile_id ?? ''}\u0000${entry.person.email ?? ''}`
+  return `a\u0000${entry.account.account_id ?? ''}\u0000${entry.account.domain ?? ''}`
+}
+
+/**
+ * Groups entries into Koala requests: one open request per person (and per
+ * account), at most `limit` entries per kind each. Entry order is kept within a
+ * person; requests come out in the order their first entry came in.
+ */
+export class KoalaBatcher {
+  private readonly open = new Map<string, PendingRequest>()
+  private pendingEntries = 0
+
+  constructor(private readonly limit: number = MAX_ENTRIES_PER_KIND) {}
+
+  /** Adds one entry; returns the request it closed when that person's open request was full. */
+  add(entry: KoalaEntry): KoalaRequest | undefined {
+    const key = keyOf(entry)
+    const pending = this.open.get(key)
+    if (pending !== undefined && pending.tryAdd(entry, this.limit)) {
+      this.pendingEntries++
+      return undefined
+    }
+    const fresh = new PendingRequest(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
+    fresh.tryAdd(entry, this.limit)
+    // Re-inserting moves the key to the end, so flush() still follows first-entry order.
+    this.open.delete(key)
+    this.open.set(key, fresh)
+    if (pending === undefined) {
+      this.pendingEntries++
+      return undefined
+    }
+    this.pendingEntries += 1 - pending.size
+    return pending.toRequest()
+  }
+
+  /** Entries waiting in open requests (the replay bounds its buffer with this). */
+  get size(): number {
+    return this.pendingEntries
+  }
+
+  /** Closes every open request and returns them, oldest first. */
+  flush(): KoalaRequest[] {
+    const requests = [...this.open.values()].map((pending) => pending.toRequest())
+    this.open.clear()
+    this.pendingEntries = 0
+    return requests
+  }
+}
+
+/** Groups a finite list of entries into requests; the CLI's `--batch` and tests use it. */
+export function groupByPerson(entries: Iterable<KoalaEntry>, limit: number = MAX_ENTRIES_PER_KIND): KoalaRequest[] {
+  const batcher = new KoalaBatcher(limit)
+  const requests: KoalaRequest[] = []
+  for (const entry of entries) {
+    const closed = batcher.add(entry)
+    if (closed !== undefined) requests.push(closed)
+  }
+  return requests.concat(batcher.flush())
+}

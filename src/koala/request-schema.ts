@@ -1,0 +1,132 @@
+import { z } from 'zod'
+
+/**
+ * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
+ * Every body we send passes these first, so a malformed request is our bug,
+ * caught here, and never a 400 from Koala that fails a whole batch.
+ */
+
+/** Koala's per-kind limit for one request (OpenAPI `maxItems: 30`). */
+export const MAX_ENTRIES_PER_KIND = 30
+
+const isoDateTime = z.iso.datetime({ offset: true })
+const jsonObject = z.record(z.string(), z.unknown())
+
+export const TrackEvent = z.looseObject({
+  type: z.literal('track'),
+  event: z.string(),
+  message_id: z.string().optional(),
+  properties: jsonObject.optional(),
+  sent_at: isoDateTime.optional()
+})
+export type TrackEvent = z.infer<typeof TrackEvent>
+
+export const IdentifyCall = z.looseObject({
+  type: z.literal('identify'),
+  sent_at: isoDateTime.optional(),
+  traits: z
+    .looseObject({
+      email: z.email().optional(),
+      billing_plan: z.string().optional(),
+      vip: z.boolean().optional(),
+      is_current_customer: z.boolean().optional()
+    })
+    .optional()
+})
+export type IdentifyCall = z.infer<typeof IdentifyCall>
+
+export const PageView = z.looseObject({
+  type: z.literal('page'),
+  message_id: z.string().optional(),
+  name: z.string().optional(),
+  properties: jsonObject.optional(),
+  sent_at: isoDateTime.optional()
+})
+export type PageView = z.infer<typeof PageView>
+
+export const AccountIdentifyCall = z.looseObject({
+  type: z.literal('identify'),
+  sent_at: isoDateTime.optional(),
+  traits: z
+    .looseObject({
+      group_id: z.string().optional(),
+      billing_plan: z.string().optional(),
+      vip: z.boolean().optional(),
+      headcount: z.number().int().optional()
+    })
+    .optional()
+})
+export type AccountIdentifyCall = z.infer<typeof AccountIdentifyCall>
+
+export const ProfileBatchRequest = z
+  .looseObject({
+    profile_id: z.uuid().optional(),
+    email: z.email().optional(),
+    events: z.array(TrackEvent).max(MAX_ENTRIES_PER_KIND).optional(),
+    identifies: z.array(IdentifyCall).max(MAX_ENTRIES_PER_KIND).optional(),
+    page_views: z.array(PageView).max(MAX_ENTRIES_PER_KIND).optional()
+  })
+  .refine((body) => body.profile_id !== undefined || body.email !== undefined, {
+    message: 'needs profile_id or email'
+  })
+export type ProfileBatchRequest = z.infer<typeof ProfileBatchRequest>
+
+export const AccountBatchRequest = z
+  .looseObject({
+    account_id: z.string().optional(),
+    domain: z.string().optional(),
+    identifies: z.array(AccountIdentifyCall).max(MAX_ENTRIES_PER_KIND).optional(),
+    events: z.array(TrackEvent).max(MAX_ENTRIES_PER_KIND).optional()
+  })
+  .refine((body) => body.account_id !== undefined || body.domain !== undefined, {
+    message: 'needs account_id or domain'
+  })
+export type AccountBatchRequest = z.infer<typeof AccountBatchRequest>
+
+export type ProfileKind = 'events' | 'identifies' | 'page_views'
+export type AccountKind = 'events' | 'identifies'
+
+/** Who a profile request is about: the exact pair decides which requests entries may share. */
+export type Person = { profile_id?: string; email?: string }
+/** Which company an account request is about. */
+export type Account = { account_id?: string; domain?: string }
+
+/** One Koala entry and where it goes, before batching. */
+export type KoalaEntry =
+  | { endpoint: 'batch'; person: Person; kind: 'events'; entry: TrackEvent }
+  | { endpoint: 'batch'; person: Person; kind: 'identifies'; entry: IdentifyCall }
+  | { endpoint: 'batch'; person: Person; kind: 'page_views'; entry: PageView }
+  | { endpoint: 'accounts/batch'; account: Account; kind: 'identifies'; entry: AccountIdentifyCall }
+  | { endpoint: 'accounts/batch'; account: Account; kind: 'events'; entry: TrackEvent }
+
+/** One request body ready for Koala. */
+export type KoalaRequest =
+  | { endpoint: 'batch'; body: ProfileBatchRequest }
+  | { endpoint: 'accounts/batch'; body: AccountBatchRequest }
+
+const entrySchemas = {
+  batch: { events: TrackEvent, identifies: IdentifyCall, page_views: PageView },
+  'accounts/batch': { events: TrackEvent, identifies: AccountIdentifyCall }
+} as const
+
+/** Returns why an entry would fail Koala's schema (as `/pointer: message`), or undefined when it passes. */
+export function checkEntry(entry: KoalaEntry): string | undefined {
+  const schemas = entrySchemas[entry.endpoint] as Record<string, z.ZodType>
+  const result = schemas[entry.kind].safeParse(entry.entry)
+  if (result.success) return undefined
+  return result.error.issues
+    .slice(0, 3)
+    .map((issue) => `/${entry.kind}/0${issue.path.map((p) => `/${String(p)}`).join('')}: ${issue.message}`)
+    .join('; ')
+}
+
+/** Throws when a request body would not pass Koala's schema: that is a bug in our batching, never bad input. */
+export function assertValidRequest(request: KoalaRequest): KoalaRequest {
+  const schema = request.endpoint === 'batch' ? ProfileBatchRequest : AccountBatchRequest
+  const result = schema.safeParse(request.body)
+  if (!result.success) {
+    const first = result.error.issues[0]
+    throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${first.path.join('/')}: ${first.message}`)
+  }
+  return request
+}

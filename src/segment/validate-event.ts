@@ -1,0 +1,45 @@
+import type { z } from 'zod'
+import { SegmentEvent, SEGMENT_EVENT_TYPES } from './event-schema'
+import { findTooDeep, MAX_EVENT_DEPTH } from './check-depth'
+import type { DropReason } from '../drop-reasons'
+
+export type ValidEvent = { ok: true; event: SegmentEvent }
+export type InvalidEvent = { ok: false; reason: DropReason; detail: string }
+
+const knownTypes = new Set<string>(SEGMENT_EVENT_TYPES)
+
+/** Checks one decoded value against the Segment Spec; never throws. */
+export function validateEvent(value: unknown): ValidEvent | InvalidEvent {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, reason: 'invalid_event', detail: `expected an event object, got ${describe(value)}` }
+  }
+  const type = (value as { type?: unknown }).type
+  if (typeof type === 'string' && !knownTypes.has(type)) {
+    return {
+      ok: false,
+      reason: 'unsupported_type',
+      detail: `/type: "${type.slice(0, 40)}" is not a Spec call (${SEGMENT_EVENT_TYPES.join(', ')})`
+    }
+  }
+  const tooDeep = findTooDeep(value)
+  if (tooDeep !== undefined) {
+    return { ok: false, reason: 'invalid_event', detail: `${tooDeep.slice(0, 120)}…: nested deeper than ${MAX_EVENT_DEPTH} levels` }
+  }
+  const parsed = SegmentEvent.safeParse(value)
+  if (!parsed.success) return { ok: false, reason: 'invalid_event', detail: formatIssues(parsed.error.issues) }
+  return { ok: true, event: parsed.data }
+}
+
+/** `/path: message; /other: message`, the zod path as a JSON pointer. */
+export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
+  return issues
+    .slice(0, 5)
+    .map((issue) => `${issue.path.length === 0 ? '/' : '/' + issue.path.map(String).join('/')}: ${issue.message}`)
+    .join('; ')
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  return `a ${typeof value}`
+}
