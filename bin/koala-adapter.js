@@ -4,6 +4,7 @@
 const path = require('node:path')
 require('ts-node').register({
   transpileOnly: true,
+  swc: true,
   project: path.join(__dirname, '..', 'tsconfig.json')
 })
 require('../src/cli.ts').main(process.argv)

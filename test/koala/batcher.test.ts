@@ -74,7 +74,7 @@ describe('KoalaBatcher', () => {
 
 describe('checkEntry', () => {
   it('names the field of an entry Koala would refuse', () => {
-    const entry = { endpoint: 'batch', person: ADA, kind: 'identifies', entry: { type: 'identify', traits: { vip: 'yes' } } } as KoalaEntry
+    const entry = { endpoint: 'batch', person: ADA, kind: 'identifies', entry: { type: 'identify', traits: { vip: 'yes' } } } as unknown as KoalaEntry
     expect(checkEntry(entry)).to.match(/^\/identifies\/0\/traits\/vip: /)
     expect(checkEntry(track(ADA, 1))).to.equal(undefined)
   })
