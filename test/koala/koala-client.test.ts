@@ -1,0 +1,318 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { expect } from 'chai'
+import nock from 'nock'
+import { version } from '../../package.json'
+import {
+  createKoalaClient,
+  USER_AGENT,
+  type DeliveryObserver,
+  type DeliveryResult,
+  type KoalaClient,
+  type KoalaClientConfig
+} from '../../src/koala/koala-client'
+import type { KoalaRequest } from '../../src/koala/request-schema'
+
+const ORIGIN = 'http://koala.test'
+const BASE = `${ORIGIN}/web/projects`
+const KEY = 'pk_SECRET_key_0123'
+const PATH = `/web/projects/${KEY}/batch`
+const EMAIL = 'ada.lovelace@example.com'
+const REQUEST: KoalaRequest = {
+  endpoint: 'batch',
+  body: { email: EMAIL, events: [{ type: 'track', event: 'Signed Up', message_id: 'm-1' }] }
+}
+const CONFIG: KoalaClientConfig = {
+  koalaMaxSockets: 4,
+  koalaTimeoutMs: 200,
+  koalaMaxRetries: 3,
+  koalaBackoffBaseMs: 10,
+  koalaBackoffMaxMs: 40
+}
+
+type Seen = { attempts: unknown[]; retries: { endpoint: string; delayMs: number; reason: string }[] }
+
+/** A client whose sleeps are recorded instead of waited, and an observer that keeps what it saw. */
+function harness(config: Partial<KoalaClientConfig> = {}, deps: { realTime?: boolean } = {}) {
+  const waits: number[] = []
+  const seen: Seen = { attempts: [], retries: [] }
+  const observer: DeliveryObserver = {
+    onAttempt: (info) => seen.attempts.push(info),
+    onRetry: (info) => seen.retries.push(info)
+  }
+  const fakeSleep = async (ms: number) => {
+    waits.push(ms)
+  }
+  const client = createKoalaClient({ ...CONFIG, ...config }, observer, deps.realTime ? {} : { sleep: fakeSleep, random: () => 0.5 })
+  clients.push(client)
+  return { client, waits, seen }
+}
+
+const clients: KoalaClient[] = []
+const target = { baseUrl: BASE, publicApiKey: KEY }
+
+function connectionError(code: string): Error {
+  // Node's own messages name the host and port; a proxy's may name the whole URL. Ours must not repeat them.
+  return Object.assign(new Error(`${code} while POSTing ${BASE}/${KEY}/batch for ${EMAIL}`), { code })
+}
+
+function expectNoSecrets(...values: unknown[]) {
+  for (const value of values) {
+    const text = JSON.stringify(value)
+    expect(text).not.to.include(KEY)
+    expect(text).not.to.include(EMAIL)
+  }
+}
+
+describe('KoalaClient', () => {
+  before(() => nock.disableNetConnect())
+  afterEach(() => {
+    nock.cleanAll()
+    while (clients.length > 0) clients.pop()!.close()
+  })
+  after(() => nock.enableNetConnect())
+
+  describe('success and permanent failures', () => {
+    it('sends the body as JSON with our User-Agent and Content-Type', async () => {
+      const scope = nock(ORIGIN)
+        .post(PATH, REQUEST.body as nock.RequestBodyMatcher)
+        .matchHeader('user-agent', `segment-koala-adapter/${version}`)
+        .matchHeader('content-type', /^application\/json/)
+        .reply(200, { ok: true })
+      const { client } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 1 })
+      expect(USER_AGENT).to.equal(`segment-koala-adapter/${version}`)
+      scope.done()
+    })
+
+    it('takes 204 as success', async () => {
+      nock(ORIGIN).post(PATH).reply(204)
+      const { client } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 204, attempts: 1 })
+    })
+
+    it('URL-encodes the key into the path, and posts account requests to accounts/batch', async () => {
+      const scope = nock(ORIGIN).post('/web/projects/pk%2Fwith%20space%3F/accounts/batch').reply(200, { ok: true })
+      const { client } = harness()
+      const account: KoalaRequest = { endpoint: 'accounts/batch', body: { domain: 'acme.com', identifies: [{ type: 'identify' }] } }
+      const result = await client.send(account, { baseUrl: `${BASE}/`, publicApiKey: 'pk/with space?' })
+      expect(result.ok).to.equal(true)
+      scope.done()
+    })
+
+    it('passes a 400 back as rejected with Koala\'s error body, without retrying', async () => {
+      nock(ORIGIN).post(PATH).reply(400, { error: 'profile_id or email required', code: 'missing_identifier' })
+      const { client, waits, seen } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({
+        ok: false,
+        kind: 'rejected',
+        status: 400,
+        error: { error: 'profile_id or email required', code: 'missing_identifier' },
+        attempts: 1
+      })
+      expect(waits).to.deep.equal([])
+      expect(seen.attempts).to.have.length(1)
+    })
+
+    it('passes a 401 back as rejected', async () => {
+      nock(ORIGIN).post(PATH).reply(401)
+      const { client, seen } = harness()
+      const result = await client.send(REQUEST, target)
+      expect(result).to.include({ ok: false, kind: 'rejected', status: 401, attempts: 1 })
+      expect(seen.retries).to.deep.equal([])
+    })
+
+    it('does not retry 501, but reports it as unavailable so Segment keeps the events', async () => {
+      nock(ORIGIN).post(PATH).reply(501)
+      const { client } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({
+        ok: false,
+        kind: 'unavailable',
+        status: 501,
+        attempts: 1,
+        message: 'Koala batch: HTTP 501 after 1 attempt (not retryable)'
+      })
+    })
+
+    it('does not retry ENOTFOUND (a wrong base URL does not heal in seconds)', async () => {
+      nock(ORIGIN).post(PATH).replyWithError(connectionError('ENOTFOUND'))
+      const { client } = harness()
+      const result = await client.send(REQUEST, target)
+      expect(result).to.include({ kind: 'unavailable', code: 'ENOTFOUND', attempts: 1 })
+    })
+  })
+
+  describe('transient failures', () => {
+    it('retries a 500, then succeeds on the second attempt', async () => {
+      nock(ORIGIN).post(PATH).reply(500).post(PATH).reply(200, { ok: true })
+      const { client, waits, seen } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(waits).to.have.length(1)
+      expect(waits[0]).to.be.within(5, 10)
+      expect(seen.retries).to.deep.equal([{ endpoint: 'batch', delayMs: waits[0], reason: 'HTTP 500' }])
+      expect(seen.attempts).to.have.length(2)
+      expect(seen.attempts[0]).to.include({ endpoint: 'batch', status: 500 })
+    })
+
+    it('waits what Retry-After says after a 429', async () => {
+      nock(ORIGIN).post(PATH).reply(429, { error: 'slow down' }, { 'Retry-After': '1' }).post(PATH).reply(200, { ok: true })
+      const { client, waits } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(waits).to.deep.equal([1_000])
+    })
+
+    it('retries an attempt that timed out', async () => {
+      nock(ORIGIN).post(PATH).delay(600).reply(200, { ok: true }).post(PATH).reply(200, { ok: true })
+      const { client, seen } = harness({ koalaTimeoutMs: 100 })
+      const started = Date.now()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(Date.now() - started).to.be.below(500)
+      expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT' })
+    })
+
+    it('retries a connection reset', async () => {
+      nock(ORIGIN).post(PATH).replyWithError(connectionError('ECONNRESET')).post(PATH).reply(200, { ok: true })
+      const { client, seen } = harness()
+      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(seen.retries[0].reason).to.equal('ECONNRESET')
+    })
+
+    it('gives up after maxRetries with the last status', async () => {
+      nock(ORIGIN).post(PATH).times(4).reply(503)
+      const { client, waits } = harness({ koalaMaxRetries: 3 })
+      expect(await client.send(REQUEST, target)).to.deep.equal({
+        ok: false,
+        kind: 'unavailable',
+        status: 503,
+        attempts: 4,
+        message: 'Koala batch: HTTP 503 after 4 attempts (retry limit)'
+      })
+      expect(waits).to.deep.equal([7, 15, 30])
+    })
+  })
+
+  describe('deadline', () => {
+    it('stops retrying a persistent 503 before a deadline 300 ms away, and never attempts after it', async () => {
+      nock(ORIGIN).post(PATH).reply(503).persist()
+      const starts: number[] = []
+      const client = createKoalaClient({ ...CONFIG, koalaMaxRetries: 100, koalaBackoffBaseMs: 20 }, {
+        onAttempt: ({ durationMs }) => starts.push(Date.now() - durationMs)
+      })
+      clients.push(client)
+      const deadline = Date.now() + 300
+      const result = await client.send(REQUEST, target, { deadline })
+      const returned = Date.now()
+      expect(result).to.include({ ok: false, kind: 'unavailable', status: 503 })
+      expect(result.attempts).to.be.greaterThan(2)
+      expect(starts.every((start) => start < deadline)).to.equal(true)
+      expect(returned).to.be.at.most(deadline + 20)
+      expect((result as { message: string }).message).to.match(/\(deadline\)$/)
+    })
+
+    it('cuts an attempt\'s timeout to the time left', async () => {
+      nock(ORIGIN).post(PATH).delay(1_000).reply(200, { ok: true })
+      const { client } = harness({ koalaTimeoutMs: 5_000 }, { realTime: true })
+      const deadline = Date.now() + 250
+      const result = await client.send(REQUEST, target, { deadline })
+      expect(Date.now()).to.be.at.most(deadline + 50)
+      expect(result).to.include({ ok: false, kind: 'unavailable', code: 'ETIMEDOUT', attempts: 1 })
+    })
+
+    it('returns at once, with retryAfterMs, when Retry-After reaches past the deadline', async () => {
+      nock(ORIGIN).post(PATH).reply(503, '', { 'Retry-After': '30' })
+      const { client, waits } = harness()
+      const result = await client.send(REQUEST, target, { deadline: Date.now() + 2_000 })
+      expect(result).to.deep.equal({
+        ok: false,
+        kind: 'unavailable',
+        status: 503,
+        retryAfterMs: 30_000,
+        attempts: 1,
+        message: 'Koala batch: HTTP 503 after 1 attempt (deadline)'
+      })
+      expect(waits).to.deep.equal([])
+    })
+
+    it('makes no attempt when the deadline has already passed', async () => {
+      const { client, seen } = harness()
+      const result = await client.send(REQUEST, target, { deadline: Date.now() - 1 })
+      expect(result).to.include({ ok: false, kind: 'unavailable', attempts: 0 })
+      expect(seen.attempts).to.deep.equal([])
+    })
+  })
+
+  describe('secrets', () => {
+    let closedPort = 0
+    before(async () => {
+      const server = http.createServer()
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      closedPort = (server.address() as AddressInfo).port
+      await new Promise((resolve) => server.close(resolve))
+      nock.enableNetConnect('127.0.0.1')
+    })
+    after(() => nock.disableNetConnect())
+
+    it('keeps the key and emails out of a refused connection\'s result and observer events', async () => {
+      const { client, seen } = harness({ koalaMaxRetries: 1 })
+      const result = await client.send(REQUEST, { baseUrl: `http://127.0.0.1:${closedPort}/web/projects`, publicApiKey: KEY })
+      expect(result).to.include({ ok: false, kind: 'unavailable', code: 'ECONNREFUSED', attempts: 2 })
+      expectNoSecrets(result, seen)
+    })
+
+    it('keeps them out of timeouts and errors whose own text names them', async () => {
+      nock(ORIGIN).post(PATH).delay(500).reply(200).post(PATH).replyWithError(connectionError('ECONNRESET'))
+      const { client, seen } = harness({ koalaMaxRetries: 1, koalaTimeoutMs: 50 })
+      const result: DeliveryResult = await client.send(REQUEST, target)
+      expect(result).to.include({ kind: 'unavailable', code: 'ECONNRESET', attempts: 2 })
+      expect(seen.attempts[0]).to.include({ endpoint: 'batch', code: 'ETIMEDOUT' })
+      expectNoSecrets(result, seen)
+    })
+
+    it('reduces an error code that is not a plain code to ERR_UNKNOWN', async () => {
+      nock(ORIGIN).post(PATH).replyWithError(Object.assign(new Error('boom'), { code: `bad ${EMAIL}` }))
+      const { client } = harness()
+      const result = await client.send(REQUEST, target)
+      expect(result).to.include({ kind: 'unavailable', code: 'ERR_UNKNOWN', attempts: 1 })
+      expectNoSecrets(result)
+    })
+  })
+
+  describe('connection pool (a real local server; nock switched off)', () => {
+    let server: http.Server
+    let baseUrl = ''
+    const sockets: (number | undefined)[] = []
+
+    before(async () => {
+      nock.restore()
+      server = http.createServer((req, res) => {
+        sockets.push(req.socket.remotePort)
+        req.resume()
+        req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 10))
+      })
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/web/projects`
+    })
+    after(async () => {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      nock.activate()
+    })
+    beforeEach(() => {
+      sockets.length = 0
+    })
+
+    it('reuses one keep-alive socket for requests sent one after another', async () => {
+      const { client } = harness()
+      for (let i = 0; i < 4; i++) expect((await client.send(REQUEST, { baseUrl, publicApiKey: KEY })).ok).to.equal(true)
+      expect(new Set(sockets).size).to.equal(1)
+    })
+
+    it('shares one pool of at most koalaMaxSockets across concurrent requests', async () => {
+      const { client } = harness({ koalaMaxSockets: 2 })
+      const results = await Promise.all(Array.from({ length: 10 }, () => client.send(REQUEST, { baseUrl, publicApiKey: KEY })))
+      expect(results.every((result) => result.ok)).to.equal(true)
+      expect(sockets).to.have.length(10)
+      expect(new Set(sockets).size).to.equal(2)
+    })
+  })
+})
