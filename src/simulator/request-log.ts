@@ -1,0 +1,67 @@
+/**
+ * Why an accepted request deserves a second look. Koala answers 200 to all of
+ * these, so the only place a test can see them is the record.
+ * - `missing_user_agent`: Koala may treat the request as bot traffic and drop it.
+ * - `duplicate_message_id`: an entry reuses a message_id already accepted for this
+ *   key (Koala deduplicates it: a retry after a lost answer, or a mapping bug).
+ * - `client_disconnected`: the client hung up before the answer (a latency fault
+ *   outlived its timeout), yet Koala would still have ingested the request.
+ */
+export type RequestFlag = 'missing_user_agent' | 'duplicate_message_id' | 'client_disconnected'
+
+/** One accepted ingestion request. Header names are lower-case, as Node gives them. */
+export type RecordedRequest = {
+  method: string
+  path: string
+  headers: Record<string, string>
+  body: unknown
+  flags: RequestFlag[]
+}
+
+/** Accepted requests in the order they were accepted, and the message_ids seen per key. */
+export class RequestLog {
+  private records: RecordedRequest[] = []
+  private seenMessageIds = new Set<string>()
+
+  /** Appends an accepted request, adding the duplicate flag when one of its message_ids was seen. */
+  record(apiKey: string, request: RecordedRequest): void {
+    if (this.markMessageIds(apiKey, request.body)) request.flags.push('duplicate_message_id')
+    this.records.push(request)
+  }
+
+  /** A copy of the list, so callers may keep it while the simulator goes on. */
+  list(): RecordedRequest[] {
+    return this.records.slice()
+  }
+
+  /** Forgets the requests and the message_ids seen. */
+  clear(): void {
+    this.records = []
+    this.seenMessageIds.clear()
+  }
+
+  private markMessageIds(apiKey: string, body: unknown): boolean {
+    let duplicate = false
+    for (const kind of ['events', 'page_views', 'identifies']) {
+      const entries = (body as Record<string, unknown>)[kind]
+      if (!Array.isArray(entries)) continue
+      for (const entry of entries) {
+        const id = (entry as { message_id?: unknown }).message_id
+        if (typeof id !== 'string') continue
+        const scoped = `${apiKey}\n${id}`
+        if (this.seenMessageIds.has(scoped)) duplicate = true
+        else this.seenMessageIds.add(scoped)
+      }
+    }
+    return duplicate
+  }
+}
+
+/** Flattens Node's request headers: only `set-cookie` may repeat, and requests rarely carry it. */
+export function flatHeaders(headers: NodeJS.Dict<string | string[]>): Record<string, string> {
+  const flat: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value
+  }
+  return flat
+}

@@ -1,0 +1,76 @@
+import express, { type ErrorRequestHandler, type Express } from 'express'
+import pino, { type Logger } from 'pino'
+import { controlRoutes } from './control-routes'
+import { faultsOrThrow, FaultQueue, type FaultInput } from './fault-queue'
+import { ingestHandler } from './ingest-route'
+import { bodyProblem } from './read-json-body'
+import { RequestLog } from './request-log'
+
+export type SimulatorAppOptions = {
+  /** When given, any other public API key gets a 401. */
+  keys?: string[]
+  /** Queued before the first request, as if posted to `/_sim/faults`. */
+  faults?: FaultInput[]
+  /** One log line per request; off by default, so benchmarks measure the adapter, not the log. */
+  logRequests?: boolean
+  /** Where those lines go (e.g. the adapter's own logger when embedded); a new pino logger otherwise. */
+  logger?: Logger
+}
+
+export type SimulatorApp = {
+  app: Express
+  log: RequestLog
+  faults: FaultQueue
+  /** Ends pending latency faults; call before closing the server. */
+  shutdown(): void
+}
+
+/** Builds the simulator's express app and the state behind it (no server: see startSimulator). */
+export function createSimulatorApp(options: SimulatorAppOptions = {}): SimulatorApp {
+  const log = new RequestLog()
+  const faults = new FaultQueue()
+  if (options.faults !== undefined) faults.add(faultsOrThrow(options.faults))
+  const closing = new AbortController()
+  const state = { faults, log, closing: closing.signal, keys: options.keys && new Set(options.keys) }
+
+  const app = express()
+  app.disable('x-powered-by')
+  // ETags cost a hash per answer and no client of ours sends If-None-Match.
+  app.set('etag', false)
+  if (options.logRequests) app.use(requestLogger(options.logger ?? pino({ name: 'koala-simulator' })))
+
+  app.post('/web/projects/:key/batch', ingestHandler('batch', state))
+  app.post('/web/projects/:key/accounts/batch', ingestHandler('accounts/batch', state))
+  // Segment's own Koala destination checks keys this way; API.md lists it.
+  app.get('/web/projects/:key/auth', (req, res) => {
+    if (state.keys !== undefined && !state.keys.has(String(req.params.key))) {
+      res.status(401).json({ error: 'invalid public api key', code: 'unauthorized' })
+    } else res.json({ ok: true })
+  })
+  app.use(controlRoutes(log, faults))
+  app.use((req, res) => {
+    res.status(404).json({ error: `no route for ${req.method} ${req.path}`, code: 'not_found' })
+  })
+  app.use(jsonErrors)
+
+  return { app, log, faults, shutdown: () => closing.abort() }
+}
+
+// Express would answer errors with an HTML page; clients of a JSON API deserve JSON.
+const jsonErrors: ErrorRequestHandler = (err, _req, res, _next) => {
+  const problem = bodyProblem(err)
+  if (problem.aborted || res.headersSent) return
+  res.status(problem.status).json({ error: problem.error, code: problem.code })
+}
+
+function requestLogger(logger: Logger): express.RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint()
+    res.on('close', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6
+      // The path carries the public key: the key is not a secret (it ships in the pixel), so it stays.
+      logger.info({ method: req.method, path: req.path, status: res.headersSent ? res.statusCode : 'dropped', ms })
+    })
+    next()
+  }
+}
