@@ -18,15 +18,27 @@ export type RecordedRequest = {
   flags: RequestFlag[]
 }
 
+/** Enough for any test or demo; a benchmark or a long local run forgets the oldest. */
+export const DEFAULT_MAX_RECORDS = 100_000
+// Three kinds of at most 30 entries each.
+const MAX_ENTRIES_PER_REQUEST = 90
+
 /** Accepted requests in the order they were accepted, and the message_ids seen per key. */
 export class RequestLog {
   private records: RecordedRequest[] = []
   private seenMessageIds = new Set<string>()
 
+  constructor(private readonly maxRecords = DEFAULT_MAX_RECORDS) {}
+
   /** Appends an accepted request, adding the duplicate flag when one of its message_ids was seen. */
   record(apiKey: string, request: RecordedRequest): void {
     if (this.markMessageIds(apiKey, request.body)) request.flags.push('duplicate_message_id')
     this.records.push(request)
+    if (this.records.length > this.maxRecords) {
+      // Dropping in chunks keeps the cost per request constant on average.
+      this.records.splice(0, Math.ceil(this.maxRecords / 10))
+      if (this.seenMessageIds.size > this.maxRecords * MAX_ENTRIES_PER_REQUEST) this.seenMessageIds.clear()
+    }
   }
 
   /** A copy of the list, so callers may keep it while the simulator goes on. */

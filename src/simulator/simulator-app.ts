@@ -15,6 +15,8 @@ export type SimulatorAppOptions = {
   logRequests?: boolean
   /** Where those lines go (e.g. the adapter's own logger when embedded); a new pino logger otherwise. */
   logger?: Logger
+  /** Keeps only the newest requests, so a long-running simulator's memory stays bounded. */
+  maxRecords?: number
 }
 
 export type SimulatorApp = {
@@ -27,7 +29,7 @@ export type SimulatorApp = {
 
 /** Builds the simulator's express app and the state behind it (no server: see startSimulator). */
 export function createSimulatorApp(options: SimulatorAppOptions = {}): SimulatorApp {
-  const log = new RequestLog()
+  const log = new RequestLog(options.maxRecords)
   const faults = new FaultQueue()
   if (options.faults !== undefined) faults.add(faultsOrThrow(options.faults))
   const closing = new AbortController()

@@ -1,0 +1,99 @@
+import { Command, CommanderError, Option } from 'commander'
+import { AdapterError } from './errors'
+import { runCheck } from './cli/check-command'
+import { runMap } from './cli/map-command'
+import { BUILTIN_MAPPINGS_DIR, mappingsDir } from './cli/mappings-dir'
+import { runServe } from './cli/serve-command'
+import { runSim } from './cli/sim-command'
+
+const { version } = require('../package.json') as { version: string }
+
+/** Exit statuses: 0 done, 1 the command ran and found problems, 2 usage or configuration errors. */
+const EXIT = { ok: 0, problems: 1, usage: 2 } as const
+
+function buildProgram(): Command {
+  const program = new Command('koala-adapter')
+    .description('Forwards Segment calls to Koala: map events, check mapping files')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+
+  program
+    .command('map')
+    .description('map Segment events (JSON object, array, NDJSON or /v1/batch envelope) to Koala requests, as NDJSON')
+    .argument('[files...]', 'event files; "-" or none for stdin')
+    .option('--mappings <dir>', 'mapping folder (default: ./mappings, else the built-in one)')
+    .addOption(new Option('--workspace <name>', 'use <mappings>/<name>.json (default: default)').conflicts('mapping'))
+    .option('--mapping <file>', 'use this mapping file')
+    .option('--batch', 'print the grouped Koala requests for all events instead of one line per event')
+    .option('--explain', 'add which paths gave the identity and which subscriptions matched')
+    .action((files: string[], options) => {
+      runMap(files, options, writeLine, (line) => process.stderr.write(line + '\n'))
+    })
+
+  program
+    .command('check')
+    .description('validate mapping files: "ok <file>" per good file, "<file>: <pointer>: <message>" per problem')
+    .argument('[paths...]', 'files or folders (default: the mapping folder)')
+    .option('--mappings <dir>', 'mapping folder used when no path is given')
+    .action((paths: string[], options) => {
+      if (!runCheck(paths, options, writeLine)) process.exitCode = EXIT.problems
+    })
+
+  program
+    .command('serve')
+    .description('run the service: Segment webhook and Tracking API doors, delivering to Koala')
+    .option('--port <n>', 'port to listen on (default: PORT, else 8080)', parsePort)
+    .option('--mappings <dir>', 'mapping folder (default: ./mappings, else the built-in one)')
+    .action(async (options: { port?: number; mappings?: string }) => {
+      await runServe({ port: options.port, mappingsDir: mappingsDir(options.mappings), builtinDefaultFile: `${BUILTIN_MAPPINGS_DIR}/default.json` })
+    })
+
+  program
+    .command('sim')
+    .description('run a local Koala simulator: checks requests against Koala\'s schema, records them, injects faults')
+    .option('--port <n>', 'port to listen on (default: 8090)', parsePort)
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--keys <list>', 'comma-separated public API keys it accepts (default: any)')
+    .action(async (options: { port?: number; host: string; keys?: string }) => {
+      await runSim(options)
+    })
+
+  return program
+}
+
+function parsePort(value: string): number {
+  const port = Number(value)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AdapterError('USAGE', `--port must be a port number, got "${value}"`)
+  return port
+}
+
+function writeLine(line: string): void {
+  process.stdout.write(line + '\n')
+}
+
+/** Runs the CLI on `argv`; never throws, sets the exit code instead. */
+export async function main(argv: string[]): Promise<void> {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    // A closed pipe (`| head`) is the reader's choice, not our failure.
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? EXIT.ok)
+    throw error
+  })
+  try {
+    await buildProgram().parseAsync(argv)
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage
+    } else if (error instanceof AdapterError) {
+      process.stderr.write(`koala-adapter: ${error.message}\n`)
+      process.exitCode = EXIT.usage
+    } else {
+      process.stderr.write(`koala-adapter: unexpected error: ${(error as Error).stack ?? String(error)}\n`)
+      process.exitCode = EXIT.problems
+    }
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv)
+}

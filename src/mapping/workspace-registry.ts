@@ -1,0 +1,178 @@
+import { existsSync, watch, type FSWatcher } from 'node:fs'
+import path from 'node:path'
+import { MappingProblems } from '../errors'
+import type { CompiledMapping } from './compile-mapping'
+import { listMappingFiles, loadMappingFile, resolveSecret } from './load-mapping'
+import type { SecretRef } from './mapping-file-schema'
+
+/** A workspace ready to serve: its compiled mapping and its resolved secrets. */
+export type Workspace = {
+  name: string
+  file: string
+  compiled: CompiledMapping
+  koala: { baseUrl: string; publicApiKey: string }
+  /** Empty: the webhook door takes unsigned requests (announced at start-up). */
+  sharedSecrets: string[]
+  /** Write keys that select this workspace on the Tracking API. */
+  writeKeys: string[]
+  /** Any write key selects this workspace (local mode only, announced at start-up). */
+  acceptsAnyWriteKey: boolean
+}
+
+export type RegistrySettings = {
+  mappingsDir: string
+  /** Used when the mapping folder has no default.json: `default` always exists. */
+  builtinDefaultFile: string
+  koalaBaseUrl: string
+  /** Local mode: workspaces without a Koala key send to this (the embedded simulator). */
+  localKoala?: { baseUrl: string; publicApiKey: string }
+  env: NodeJS.ProcessEnv
+}
+
+export type RegistryEvents = {
+  notice(message: string): void
+  reloadFailed(file: string, problems: string[]): void
+  reloaded(names: string[]): void
+}
+
+/**
+ * Holds every workspace of the mapping folder. `load()` fails loudly (start-up);
+ * `watch()` reloads on edits, and a file that no longer loads keeps its last good
+ * version serving while the problem is reported.
+ */
+export class WorkspaceRegistry {
+  private workspaces = new Map<string, Workspace>()
+  private byKey = new Map<string, Workspace>()
+  private watcher: FSWatcher | undefined
+  private reloadTimer: NodeJS.Timeout | undefined
+  private generation = 0
+
+  constructor(
+    private readonly settings: RegistrySettings,
+    private readonly events: RegistryEvents
+  ) {}
+
+  /** Loads every file; throws (with file and pointer, or the variable's name) when any fails. */
+  load(): void {
+    const next = new Map<string, Workspace>()
+    for (const file of this.files()) {
+      const workspace = this.resolve(file, true)
+      next.set(workspace.name, workspace)
+    }
+    this.install(next)
+  }
+
+  get(name: string): Workspace | undefined {
+    return this.workspaces.get(name)
+  }
+
+  /** The workspace a Tracking API write key selects. */
+  byWriteKey(writeKey: string): Workspace | undefined {
+    const exact = this.byKey.get(writeKey)
+    if (exact !== undefined) return exact
+    for (const workspace of this.workspaces.values()) if (workspace.acceptsAnyWriteKey) return workspace
+    return undefined
+  }
+
+  names(): string[] {
+    return [...this.workspaces.keys()]
+  }
+
+  /** Counts completed reloads; tests wait on it. */
+  get version(): number {
+    return this.generation
+  }
+
+  get ready(): boolean {
+    return this.workspaces.size > 0
+  }
+
+  /** Reloads the folder on change; each file that fails keeps its last good version. */
+  watch(debounceMs = 100): void {
+    this.watcher = watch(this.settings.mappingsDir, () => {
+      clearTimeout(this.reloadTimer)
+      this.reloadTimer = setTimeout(() => this.reload(), debounceMs)
+    })
+  }
+
+  close(): void {
+    clearTimeout(this.reloadTimer)
+    this.watcher?.close()
+  }
+
+  /** One reload pass: what loads replaces, what fails keeps its last good version. */
+  reload(): void {
+    const next = new Map<string, Workspace>()
+    for (const file of this.files()) {
+      const name = path.basename(file, '.json')
+      try {
+        next.set(name, this.resolve(file, false))
+      } catch (error) {
+        const problems = error instanceof MappingProblems ? error.problems.map((p) => p.message) : [(error as Error).message]
+        this.events.reloadFailed(file, problems)
+        const previous = this.workspaces.get(name)
+        if (previous !== undefined) next.set(name, previous)
+      }
+    }
+    if (next.size === 0) return
+    this.install(next)
+    this.events.reloaded(this.names())
+  }
+
+  private files(): string[] {
+    const files = existsSync(this.settings.mappingsDir) ? listMappingFiles(this.settings.mappingsDir) : []
+    if (!files.some((file) => path.basename(file) === 'default.json')) files.unshift(this.settings.builtinDefaultFile)
+    return files
+  }
+
+  private install(next: Map<string, Workspace>): void {
+    const byKey = new Map<string, Workspace>()
+    for (const workspace of next.values()) for (const key of workspace.writeKeys) byKey.set(key, workspace)
+    this.workspaces = next
+    this.byKey = byKey
+    this.generation++
+  }
+
+  private resolve(file: string, announce: boolean): Workspace {
+    const { workspace: name, compiled } = loadMappingFile(file)
+    const { config } = compiled
+    const { env, localKoala } = this.settings
+    const notice = (message: string) => announce && this.events.notice(`workspace ${name}: ${message}`)
+
+    let koala: Workspace['koala']
+    const keyRef = config.koala.publicApiKey
+    if (isSet(env, keyRef) || localKoala === undefined) {
+      koala = {
+        baseUrl: config.koala.baseUrl ?? this.settings.koalaBaseUrl,
+        publicApiKey: resolveSecret(keyRef, env, file, '/koala/publicApiKey')
+      }
+    } else {
+      koala = localKoala
+      notice(`${keyRef.env} is not set: events go to the local Koala simulator at ${localKoala.baseUrl}`)
+    }
+
+    const secretRefs = config.auth?.sharedSecret === undefined ? [] : [config.auth.sharedSecret].flat()
+    const sharedSecrets = secretRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
+    if (sharedSecrets.length === 0) {
+      const names = secretRefs.map((ref) => ref.env).join(', ')
+      notice(`no webhook shared secret${names ? ` (${names} not set)` : ''}: /webhook/${name} accepts UNSIGNED requests (insecure local mode)`)
+    }
+
+    const keyRefs = config.auth?.writeKeys ?? []
+    const writeKeys = keyRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
+    const acceptsAnyWriteKey = writeKeys.length === 0 && localKoala !== undefined && name === 'default'
+    if (writeKeys.length === 0) {
+      const names = keyRefs.map((ref) => ref.env).join(', ')
+      notice(
+        acceptsAnyWriteKey
+          ? `no Segment write key${names ? ` (${names} not set)` : ''}: the Tracking API takes ANY write key for this workspace (insecure local mode)`
+          : `no Segment write key${names ? ` (${names} not set)` : ''}: the Tracking API door is closed for this workspace`
+      )
+    }
+    return { name, file, compiled, koala, sharedSecrets, writeKeys, acceptsAnyWriteKey }
+  }
+}
+
+function isSet(env: NodeJS.ProcessEnv, ref: SecretRef): boolean {
+  return env[ref.env] !== undefined && env[ref.env] !== ''
+}

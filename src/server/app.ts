@@ -1,0 +1,113 @@
+import express, { type NextFunction, type Request, type Response } from 'express'
+import type { Logger } from 'pino'
+import type { ServiceConfig } from '../config'
+import type { KoalaClient } from '../koala/koala-client'
+import type { WorkspaceRegistry } from '../mapping/workspace-registry'
+import { unwrapEnvelope } from '../segment/read-events'
+import { deliverEvents, type DoorAnswer } from './deliver-events'
+import { eventsOf } from './door-events'
+import type { Metrics } from './metrics'
+import { BadRequest, bodyParserError, decodeBody, rawJsonBody } from './read-body'
+import { verifySignature } from './signature'
+import { writeKeyOf } from './write-key'
+
+export type AppDeps = {
+  config: Readonly<ServiceConfig>
+  registry: WorkspaceRegistry
+  client: KoalaClient
+  metrics: Metrics
+  logger: Logger
+}
+
+const TRACKING_CALLS = new Set(['track', 'identify', 'page', 'screen', 'group', 'alias'])
+const KOALA_CONCURRENCY = 8
+
+/** The service's express app: the webhook and Tracking API doors, health and metrics. */
+export function createApp(deps: AppDeps): express.Express {
+  const { config, registry, metrics } = deps
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('etag', false)
+  const body = rawJsonBody(config)
+  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: KOALA_CONCURRENCY }
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true })
+  })
+  app.get('/readyz', (_req, res) => {
+    res.status(registry.ready ? 200 : 503).json({ ready: registry.ready, workspaces: registry.names() })
+  })
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  })
+
+  app.post('/webhook/:workspace', timed('webhook', metrics), body, async (req, res) => {
+    const deadline = Date.now() + config.requestBudgetMs
+    const workspace = registry.get(String(req.params.workspace))
+    if (workspace === undefined) throw new BadRequest(404, `unknown workspace "${String(req.params.workspace).slice(0, 64)}"`, 'MAPPING_NOT_FOUND')
+    const decoded = decodeBody(req, config)
+    if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, req.header('x-signature'), workspace.sharedSecrets)) {
+      throw new BadRequest(401, req.header('x-signature') === undefined ? 'X-Signature is required' : 'X-Signature does not match the body', 'UNAUTHORIZED')
+    }
+    const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
+    if (values.length === 0) throw new BadRequest(400, 'the body is an empty array')
+    if (values.length > config.maxBatchEvents) throw new BadRequest(413, `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'webhook', deadline, delivery)
+    send(res, answer)
+  })
+
+  app.post('/v1/:call', timed('tracking', metrics), body, async (req, res) => {
+    const deadline = Date.now() + config.requestBudgetMs
+    const call = String(req.params.call)
+    if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new BadRequest(404, `unknown Tracking API call /v1/${call.slice(0, 32)}`)
+    const decoded = decodeBody(req, config)
+    const writeKey = writeKeyOf(req.header('authorization'), decoded.json)
+    if (writeKey === undefined) throw new BadRequest(401, 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body', 'UNAUTHORIZED')
+    const workspace = registry.byWriteKey(writeKey)
+    if (workspace === undefined) throw new BadRequest(401, 'unknown write key', 'UNAUTHORIZED')
+    const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
+    if (values.length > config.maxBatchEvents) throw new BadRequest(413, `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'tracking', deadline, delivery)
+    send(res, answer.status === 200 ? { ...answer, body: { success: true, ...answer.body } } : answer)
+  })
+
+  app.use((_req, _res, next) => next(new BadRequest(404, 'no such route')))
+  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const bad = bodyParserError(error)
+    if (bad !== undefined) {
+      res.status(bad.status).json({ error: bad.message, code: bad.code })
+      return
+    }
+    deps.logger.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'unexpected error')
+    // 500 makes Segment retry: an event we failed on is never acknowledged.
+    res.status(500).json({ error: 'internal error; Segment will retry', code: 'INTERNAL' })
+  })
+  return app
+}
+
+function send(res: Response, answer: DoorAnswer): void {
+  if (answer.retryAfterSec !== undefined) res.set('Retry-After', String(answer.retryAfterSec))
+  res.status(answer.status).json(answer.body)
+}
+
+function batchOf(json: unknown): unknown[] {
+  if (typeof json !== 'object' || json === null || !Array.isArray((json as { batch?: unknown }).batch)) {
+    throw new BadRequest(400, '/v1/batch needs a body {"batch": [...events]}')
+  }
+  return unwrapEnvelope(json as { batch: unknown[] })
+}
+
+/** `/v1/track` and friends imply the call's type, as Segment's API does. */
+function withType(json: unknown, call: string): unknown {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BadRequest(400, `/v1/${call} needs one event object`)
+  const event = json as Record<string, unknown>
+  return event.type === undefined ? { ...event, type: call } : event
+}
+
+function timed(route: string, metrics: Metrics) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const end = metrics.httpLatency.startTimer({ route })
+    res.on('finish', () => end({ status: String(res.statusCode) }))
+    next()
+  }
+}

@@ -1,0 +1,56 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+/** The service's Prometheus metrics, on a registry of their own (tests start many apps). */
+export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+  const registry = new Registry()
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  return {
+    registry,
+    eventsReceived: new Counter({
+      name: 'koala_adapter_events_received_total',
+      help: 'Segment events received, by door and workspace',
+      labelNames: ['door', 'workspace'] as const,
+      registers: [registry]
+    }),
+    eventsDelivered: new Counter({
+      name: 'koala_adapter_events_delivered_total',
+      help: 'Segment events whose Koala requests all succeeded',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    eventsDropped: new Counter({
+      name: 'koala_adapter_events_dropped_total',
+      help: 'Segment events dropped on purpose, by reason',
+      labelNames: ['workspace', 'reason'] as const,
+      registers: [registry]
+    }),
+    koalaRequests: new Counter({
+      name: 'koala_adapter_koala_requests_total',
+      help: 'HTTP attempts to Koala, by endpoint and status (or network error code)',
+      labelNames: ['endpoint', 'status'] as const,
+      registers: [registry]
+    }),
+    koalaRetries: new Counter({
+      name: 'koala_adapter_koala_retries_total',
+      help: 'Retries of Koala requests',
+      labelNames: ['endpoint'] as const,
+      registers: [registry]
+    }),
+    koalaLatency: new Histogram({
+      name: 'koala_adapter_koala_request_duration_seconds',
+      help: 'Duration of one HTTP attempt to Koala',
+      labelNames: ['endpoint'] as const,
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry]
+    }),
+    httpLatency: new Histogram({
+      name: 'koala_adapter_http_request_duration_seconds',
+      help: 'Time from a door receiving a request to answering it',
+      labelNames: ['route', 'status'] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry]
+    })
+  }
+}
+
+export type Metrics = ReturnType<typeof createMetrics>

@@ -1,0 +1,126 @@
+import type { Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { DestinationStream, Logger } from 'pino'
+import { loadConfig, type ServiceConfig } from '../config'
+import { createKoalaClient, type KoalaClient } from '../koala/koala-client'
+import { WorkspaceRegistry } from '../mapping/workspace-registry'
+import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
+import { createApp } from './app'
+import { createLogger } from './logger'
+import { createMetrics } from './metrics'
+
+export type ServiceOptions = {
+  mappingsDir: string
+  builtinDefaultFile: string
+  env?: NodeJS.ProcessEnv
+  overrides?: Partial<ServiceConfig>
+  /** Where logs go (tests capture them); stdout by default. */
+  logDestination?: DestinationStream
+  /** Plain start-up lines for a person (stderr by default). */
+  say?: (line: string) => void
+  watch?: boolean
+}
+
+export type RunningService = {
+  url: string
+  port: number
+  registry: WorkspaceRegistry
+  logger: Logger
+  /** The embedded simulator, in local mode (no KOALA_PUBLIC_API_KEY). */
+  simulator: RunningSimulator | undefined
+  /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
+  stop(): Promise<void>
+}
+
+/** Starts the service; throws (naming the file and pointer, or the variable) when a mapping cannot be served. */
+export async function startService(options: ServiceOptions): Promise<RunningService> {
+  const env = options.env ?? process.env
+  const config = loadConfig(env, options.overrides)
+  const say = options.say ?? ((line: string) => process.stderr.write(line + '\n'))
+  const logger = createLogger(config.logLevel, options.logDestination)
+  const metrics = createMetrics()
+
+  const localMode = (env.KOALA_PUBLIC_API_KEY ?? '') === ''
+  const simulator = localMode ? await startSimulator({ port: 0 }) : undefined
+  const notices: string[] = []
+  const registry = new WorkspaceRegistry(
+    {
+      mappingsDir: options.mappingsDir,
+      builtinDefaultFile: options.builtinDefaultFile,
+      koalaBaseUrl: config.koalaBaseUrl,
+      localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl, publicApiKey: 'local' },
+      env
+    },
+    {
+      notice: (message) => notices.push(message),
+      reloadFailed: (file, problems) => logger.error({ file, problems }, 'mapping reload failed; the last good version keeps serving'),
+      reloaded: (names) => logger.info({ workspaces: names }, 'mappings reloaded')
+    }
+  )
+  try {
+    registry.load()
+  } catch (error) {
+    await simulator?.close()
+    throw error
+  }
+
+  const client: KoalaClient = createKoalaClient(config, {
+    onAttempt: ({ endpoint, status, code, durationMs }) => {
+      metrics.koalaRequests.inc({ endpoint, status: status !== undefined ? String(status) : (code ?? 'error') })
+      metrics.koalaLatency.observe({ endpoint }, durationMs / 1000)
+    },
+    onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
+  })
+  const app = createApp({ config, registry, client, metrics, logger })
+  const server: Server = await new Promise((resolve, reject) => {
+    const listening = app.listen(config.port, config.host, () => resolve(listening))
+    listening.once('error', reject)
+  })
+  // A public webhook receiver: slow or idle clients must not hold sockets for long.
+  server.headersTimeout = config.headersTimeoutMs
+  server.requestTimeout = config.requestTimeoutMs
+  server.keepAliveTimeout = 5_000
+  if (options.watch !== false) registry.watch()
+
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
+  announce(say, { url, simulator, notices, registry, config })
+  logger.info({ port, workspaces: registry.names(), localMode }, 'listening')
+
+  let stopping: Promise<void> | undefined
+  const stop = () =>
+    (stopping ??= (async () => {
+      logger.info('stopping: no new connections; finishing in-flight requests')
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      // Keep-alive sockets become idle as their last response ends; close each then,
+      // rather than waiting out the keep-alive timeout.
+      const sweep = setInterval(() => server.closeIdleConnections(), 50)
+      server.closeIdleConnections()
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+      await closed
+      clearInterval(sweep)
+      clearTimeout(grace)
+      registry.close()
+      client.close()
+      await simulator?.close()
+      logger.info('stopped')
+    })())
+  return { url, port, registry, logger, simulator, stop }
+}
+
+function announce(
+  say: (line: string) => void,
+  s: { url: string; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
+): void {
+  say(`segment-koala-adapter listening on ${s.url}`)
+  say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
+  say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
+  if (s.simulator !== undefined) {
+    say(`LOCAL MODE: KOALA_PUBLIC_API_KEY is not set, so nothing goes to Koala.`)
+    say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests`)
+    say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> npm start`)
+  } else {
+    say(`Koala: ${s.config.koalaBaseUrl}`)
+  }
+  for (const notice of s.notices) say(`  ${notice}`)
+}
