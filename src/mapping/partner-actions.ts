@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto'
+import type { SegmentEvent } from '../segment/event-schema'
+import type { Account, KoalaEntry, Person } from '../koala/request-schema'
+import type { PartnerAction } from './mapping-file-schema'
+
+/** What one subscription's mapping produced for one event, turned into a Koala entry. */
+export type BuiltEntry =
+  | { ok: true; entry: KoalaEntry }
+  | { ok: false; missing: 'identity'; detail: string }
+
+export type BuildContext = {
+  event: SegmentEvent
+  mapped: Record<string, unknown>
+  /** The person, already resolved (subscription override first, then the workspace rule). */
+  person: Person
+}
+
+/** Builds the Koala entry of each partner action from a mapped object. */
+export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) => BuiltEntry> = {
+  track({ event, mapped, person }) {
+    if (!hasPerson(person)) return noPerson()
+    const entry = { type: 'track' as const, event: mapped.event as string, ...common(event, mapped) }
+    copyIfDefined(entry, mapped, 'properties')
+    return { ok: true, entry: { endpoint: 'batch', person, kind: 'events', entry } }
+  },
+  identify({ event, mapped, person }) {
+    if (!hasPerson(person)) return noPerson()
+    const entry = { type: 'identify' as const, ...common(event, mapped) }
+    copyIfDefined(entry, mapped, 'traits')
+    return { ok: true, entry: { endpoint: 'batch', person, kind: 'identifies', entry } }
+  },
+  page({ event, mapped, person }) {
+    if (!hasPerson(person)) return noPerson()
+    const entry = { type: 'page' as const, ...common(event, mapped) }
+    // Segment sends `name: null` for unnamed pages; Koala's schema wants a string or nothing.
+    if (mapped.name !== null) copyIfDefined(entry, mapped, 'name')
+    copyIfDefined(entry, mapped, 'properties')
+    return { ok: true, entry: { endpoint: 'batch', person, kind: 'page_views', entry } }
+  },
+  group({ event, mapped }) {
+    const account: Account = {}
+    const domain = normalizeDomain(mapped.domain)
+    if (domain !== undefined) account.domain = domain
+    if (isPresent(mapped.account_id)) account.account_id = String(mapped.account_id).trim()
+    if (account.domain === undefined && account.account_id === undefined) {
+      return { ok: false, missing: 'identity', detail: 'no domain or account_id for the account' }
+    }
+    const { context: _context, ...entryFields } = common(event, mapped)
+    const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...entryFields }
+    const traits = isPlainObject(mapped.traits) ? { ...mapped.traits } : mapped.traits === undefined ? {} : mapped.traits
+    if (isPresent(mapped.group_id) && isPlainObject(traits)) traits.group_id = String(mapped.group_id)
+    if (!isPlainObject(traits) || Object.keys(traits).length > 0) entry.traits = traits
+    return { ok: true, entry: { endpoint: 'accounts/batch', account, kind: 'identifies', entry } as KoalaEntry }
+  }
+}
+
+/** `message_id`, `sent_at` and `context`, with the Spec's fall-backs when the mapping gave none. */
+function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  const messageId = mapped.message_id ?? event.messageId ?? derivedMessageId(event)
+  fields.message_id = typeof messageId === 'number' ? String(messageId) : messageId
+  const sentAt = toIsoDate(mapped.sent_at ?? event.timestamp ?? event.originalTimestamp ?? event.receivedAt)
+  if (sentAt !== undefined) fields.sent_at = sentAt
+  copyIfDefined(fields, mapped, 'context')
+  return fields
+}
+
+/**
+ * An event without a messageId still needs an idempotency key that a retry or a
+ * replay reproduces exactly, so it is derived from the event's content.
+ */
+function derivedMessageId(event: SegmentEvent): string {
+  return 'ska-' + createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 32)
+}
+
+/** ISO 8601 in UTC, as Koala's `date-time` wants; an unparseable time is left out. */
+function toIsoDate(value: unknown): string | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined
+  const date = new Date(value)
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
+}
+
+/** A company domain from a domain or a website URL: host only, lower case, no `www.`. */
+export function normalizeDomain(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined
+  let host = value.trim().toLowerCase()
+  if (host === '') return undefined
+  if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
+    try {
+      host = new URL(host).hostname
+    } catch {
+      return undefined
+    }
+  } else {
+    host = host.split(/[/?#]/, 1)[0].split(':', 1)[0]
+  }
+  host = host.replace(/^www\./, '').replace(/\.$/, '')
+  return host === '' ? undefined : host
+}
+
+function copyIfDefined(target: Record<string, unknown>, source: Record<string, unknown>, key: string): void {
+  if (source[key] !== undefined) target[key] = source[key]
+}
+
+function hasPerson(person: Person): boolean {
+  return person.email !== undefined || person.profile_id !== undefined
+}
+
+function noPerson(): BuiltEntry {
+  return { ok: false, missing: 'identity', detail: 'no email or profile_id' }
+}
+
+function isPresent(value: unknown): boolean {
+  return (typeof value === 'string' && value.trim() !== '') || typeof value === 'number'
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
