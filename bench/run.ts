@@ -1,0 +1,25 @@
+/** `npm run bench [-- mapping|webhook|replay]`: each scenario prints ours next to its baseline from the same run. */
+import os from 'node:os'
+import { mappingBench } from './mapping.bench'
+import { webhookBench } from './webhook.bench'
+
+const SCENARIOS: Record<string, () => Promise<{ lines: string[] }> | { lines: string[] }> = {
+  mapping: mappingBench,
+  webhook: webhookBench
+}
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2)
+  const unknown = only.filter((name) => !(name in SCENARIOS))
+  if (unknown.length > 0) throw new Error(`unknown scenario ${unknown.join(', ')}; known: ${Object.keys(SCENARIOS).join(', ')}`)
+  console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.loadavg()[0].toFixed(2)} load, ${new Date().toISOString()}`)
+  for (const [name, scenario] of Object.entries(SCENARIOS)) {
+    if (only.length > 0 && !only.includes(name)) continue
+    console.log((await scenario()).lines.join('\n'))
+  }
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

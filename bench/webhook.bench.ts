@@ -1,0 +1,62 @@
+import path from 'node:path'
+import { startChild } from './child-process'
+import { trackEvents } from './generate-events'
+import { formatRate } from './measure'
+
+const autocannon = require('autocannon') as (options: Record<string, unknown>) => Promise<{
+  requests: { average: number; total: number }
+  non2xx: number
+  errors: number
+  latency: { p50: number; p99: number }
+}>
+
+const ROOT = path.join(__dirname, '..')
+const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
+const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
+const CONNECTIONS = 16
+
+async function load(url: string, body: string, connections = CONNECTIONS, seconds = SECONDS) {
+  // Loopback only, bounded in time.
+  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds })
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors at ${url}`)
+  return result
+}
+
+/**
+ * The webhook door end to end (adapter → simulator, each its own process) vs a bare
+ * express JSON echo, single events; then 1000-event Actions batches in events/s.
+ */
+export async function webhookBench(): Promise<{ lines: string[]; figures: Record<string, number> }> {
+  const sim = await startChild([BIN, 'sim', '--port', '0'], /listening on (http:\/\/\S+)/)
+  const simUrl = sim.match[1]
+  const service = await startChild([BIN, 'serve', '--port', '0'], /listening on (http:\/\/\S+)/, {
+    KOALA_PUBLIC_API_KEY: 'bench-key',
+    KOALA_BASE_URL: `${simUrl}/web/projects`,
+    HOST: '127.0.0.1'
+  })
+  const echo = await startChild(['-r', 'ts-node/register', path.join(__dirname, 'echo-server.ts')], /listening (\d+)/)
+  try {
+    const [event] = trackEvents(1)
+    const single = JSON.stringify(event)
+    const batch = JSON.stringify(trackEvents(1000, 200, 7))
+    const echoResult = await load(`http://127.0.0.1:${echo.match[1]}/echo`, single)
+    const oursSingle = await load(`${service.match[1]}/webhook/default`, single)
+    await fetch(`${simUrl}/_sim/requests`, { method: 'DELETE' })
+    const oursBatch = await load(`${service.match[1]}/webhook/default`, batch, 4)
+    const singleRate = oursSingle.requests.average
+    const batchEvents = oursBatch.requests.average * 1000
+    const lines = [
+      `webhook: ${SECONDS}s per run, ${CONNECTIONS} connections, ~1 KB track event; adapter and simulator in their own processes, 2 cores shared`,
+      `  bare express JSON echo          ${formatRate(echoResult.requests.average).padStart(10)} requests  (p99 ${echoResult.latency.p99} ms)`,
+      `  adapter → simulator, 1 event    ${formatRate(singleRate).padStart(10)} requests  (p99 ${oursSingle.latency.p99} ms)`,
+      `  adapter → simulator, 1000-event Actions batches (4 connections): ${formatRate(batchEvents)} events (${oursBatch.requests.average.toFixed(1)} batches/s, p99 ${oursBatch.latency.p99} ms)`,
+      `  ratio single-event adapter / echo: ${(singleRate / echoResult.requests.average).toFixed(2)} (goal >= 0.5)`,
+      `  ratio batch events/s / single-event events/s: ${(batchEvents / singleRate).toFixed(1)}x (goal >= 10x)`
+    ]
+    return { lines, figures: { echo: echoResult.requests.average, single: singleRate, batchEvents } }
+  } finally {
+    await Promise.all([echo.stop(), service.stop(), sim.stop()])
+  }
+}
+
+if (require.main === module) void webhookBench().then((r) => console.log(r.lines.join('\n')))

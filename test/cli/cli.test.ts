@@ -1,0 +1,133 @@
+import { expect } from 'chai'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const ROOT = path.join(__dirname, '..', '..')
+const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
+
+/** Runs the real CLI as a user would, from the checkout. */
+function cli(args: string[], input?: string) {
+  const run = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 60_000 })
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr, lines: run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) }
+}
+
+describe('koala-adapter map', function () {
+  this.timeout(60_000)
+
+  it('prints one line per event, in input order, sends and drops alike', () => {
+    const run = cli(['map', 'examples/events.ndjson'])
+    expect(run.status, run.stderr).to.equal(0)
+    expect(run.lines.map((l) => [l.messageId, l.outcome, l.reason])).to.deep.equal([
+      ['ex-1', 'send', undefined],
+      ['ex-2', 'send', undefined],
+      ['ex-3', 'send', undefined],
+      ['ex-4', 'send', undefined],
+      ['ex-5', 'drop', 'analytics_js'],
+      ['ex-6', 'drop', 'no_identity']
+    ])
+    expect(run.lines[0].requests).to.deep.equal([
+      {
+        endpoint: 'batch',
+        body: {
+          email: 'ada@example.com',
+          events: [
+            {
+              type: 'track',
+              event: 'Signed Up',
+              message_id: 'ex-1',
+              sent_at: '2026-11-02T10:00:00.000Z',
+              context: { library: { name: 'analytics-node', version: '2.1.0' }, traits: { email: ' Ada@Example.com ' } },
+              properties: { plan: 'team' }
+            }
+          ]
+        }
+      }
+    ])
+    expect(run.lines[3].requests[0]).to.deep.include({ endpoint: 'accounts/batch' })
+    expect(run.lines[3].requests[0].body.domain).to.equal('acme.com')
+    expect(run.lines[5].detail).to.contain('is not a UUID')
+  })
+
+  it('reads stdin: a JSON array, a /v1/batch envelope, and NDJSON with a malformed line', () => {
+    const event = { type: 'identify', messageId: 's1', traits: { email: 'a@b.co' } }
+    expect(cli(['map'], JSON.stringify([event, 7])).lines.map((l) => l.outcome)).to.deep.equal(['send', 'drop'])
+    expect(cli(['map', '-'], JSON.stringify({ batch: [event], writeKey: 'x' })).lines[0].outcome).to.equal('send')
+    const run = cli(['map'], `${JSON.stringify(event)}\n{"type":\n${JSON.stringify({ ...event, messageId: 's3' })}\n`)
+    expect(run.lines.map((l) => [l.messageId, l.outcome, l.reason])).to.deep.equal([
+      ['s1', 'send', undefined],
+      [null, 'drop', 'invalid_event'],
+      ['s3', 'send', undefined]
+    ])
+    expect(run.lines[1].detail).to.match(/^stdin:2: malformed JSON/)
+  })
+
+  it('--batch groups all events per person and prints counts on stderr', () => {
+    const events = Array.from({ length: 65 }, (_, i) => JSON.stringify({ type: 'track', event: `E${i}`, messageId: `b${i}`, properties: { email: 'a@b.co' } }))
+    events.push(JSON.stringify({ type: 'track', event: 'X', messageId: 'none' }))
+    const run = cli(['map', '--batch'], events.join('\n'))
+    expect(run.status).to.equal(0)
+    expect(run.lines.map((l) => [l.endpoint, l.body.events.length])).to.deep.equal([
+      ['batch', 30],
+      ['batch', 30],
+      ['batch', 5]
+    ])
+    expect(run.stderr.trim()).to.equal('events: 66, sent: 65, dropped: 1 (no_identity: 1), requests: 3')
+  })
+
+  it('--explain says which path gave the identity and which subscriptions matched', () => {
+    const run = cli(['map', '--explain', 'examples/events.ndjson'])
+    expect(run.lines[0].explain).to.deep.equal({ matched: ['Track Calls'], identity: { email: '$.context.traits.email', profile_id: null }, notes: [] })
+  })
+
+  it('--mapping FILE uses that file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-'))
+    const config = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
+    config.subscriptions = [config.subscriptions[1]]
+    writeFileSync(path.join(dir, 'only-identify.json'), JSON.stringify(config))
+    const run = cli(['map', '--mapping', path.join(dir, 'only-identify.json'), 'examples/events.ndjson'])
+    expect(run.lines.map((l) => l.reason ?? l.outcome)).to.deep.equal(['no_subscription', 'send', 'no_subscription', 'no_subscription', 'analytics_js', 'no_subscription'])
+  })
+
+  it('exits 2 naming the known workspaces for an unknown one, and on conflicting options', () => {
+    const unknown = cli(['map', '--workspace', 'acme', 'examples/events.ndjson'])
+    expect(unknown.status).to.equal(2)
+    expect(unknown.stderr).to.match(/no mapping for workspace "acme".*known workspaces: default/)
+    const both = cli(['map', '--workspace', 'default', '--mapping', 'mappings/default.json'])
+    expect(both.status).to.equal(2)
+    expect(cli(['map', 'no-such-file.ndjson']).status).to.equal(2)
+    expect(cli(['frobnicate']).status).to.equal(2)
+  })
+})
+
+describe('koala-adapter check', function () {
+  this.timeout(60_000)
+
+  it('prints ok for each good file of mappings/ and exits 0', () => {
+    const run = spawnSync(process.execPath, [BIN, 'check'], { cwd: ROOT, encoding: 'utf8' })
+    expect(run.status, run.stderr).to.equal(0)
+    expect(run.stdout.trim().split('\n')).to.deep.equal(['ok mappings/default.json'])
+  })
+
+  it('prints <file>: <pointer>: <message> per problem and exits 1 when any file is bad', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'check-'))
+    const config = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
+    writeFileSync(path.join(dir, 'good.json'), JSON.stringify(config))
+    config.subscriptions[0].mapping.event = { '@paht': '$.event' }
+    config.subscriptions[1].subscribe = ''
+    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify(config))
+    const run = spawnSync(process.execPath, [BIN, 'check', dir], { cwd: ROOT, encoding: 'utf8' })
+    expect(run.status).to.equal(1)
+    const lines = run.stdout.trim().split('\n')
+    expect(lines).to.include(`ok ${path.join(dir, 'good.json')}`)
+    expect(lines.some((l) => l.startsWith(`${path.join(dir, 'bad.json')}: /subscriptions/0/mapping/event/@paht: `) && l.includes('@path'))).to.equal(true, lines.join('\n'))
+    expect(lines.some((l) => l.startsWith(`${path.join(dir, 'bad.json')}: /subscriptions/1/subscribe: `))).to.equal(true, lines.join('\n'))
+  })
+
+  it('exits 2 for a path that does not exist', () => {
+    const run = spawnSync(process.execPath, [BIN, 'check', 'nowhere/'], { cwd: ROOT, encoding: 'utf8' })
+    expect(run.status).to.equal(2)
+    expect(run.stderr).to.contain('no such file or folder: nowhere/')
+  })
+})
