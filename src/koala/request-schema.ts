@@ -10,7 +10,12 @@ import { z } from 'zod'
 export const MAX_ENTRIES_PER_KIND = 30
 
 const isoDateTime = z.iso.datetime({ offset: true })
-const jsonObject = z.record(z.string(), z.unknown())
+// `type: object, additionalProperties: true`: any plain object. A custom check, not
+// z.record, which would visit and copy every key of every entry's properties.
+const jsonObject = z.custom<Record<string, unknown>>(
+  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
+  { message: 'expected an object' }
+)
 
 export const TrackEvent = z.looseObject({
   type: z.literal('track'),
