@@ -1,4 +1,4 @@
-import type { Server } from 'node:http'
+import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { DestinationStream, Logger } from 'pino'
 import { loadConfig, type ServiceConfig } from '../config'
@@ -8,6 +8,9 @@ import { startSimulator, type RunningSimulator } from '../simulator/start-simula
 import { createApp } from './app'
 import { createLogger } from './logger'
 import { createMetrics } from './metrics'
+
+// Above typical load balancers' idle timeouts would be wrong; below Segment's keep-alive is fine.
+const KEEP_ALIVE_TIMEOUT_MS = 5_000
 
 export type ServiceOptions = {
   mappingsDir: string
@@ -72,14 +75,25 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
   })
   const app = createApp({ config, registry, client, metrics, logger })
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, () => resolve(listening))
-    listening.once('error', reject)
-  })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.
-  server.headersTimeout = config.headersTimeoutMs
-  server.requestTimeout = config.requestTimeoutMs
-  server.keepAliveTimeout = 5_000
+  // Node checks those timeouts every `connectionsCheckingInterval` (30 s by default),
+  // too coarse for a 10 s headers timeout.
+  const server: Server = createServer(
+    {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs)
+    },
+    app
+  )
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
   if (options.watch !== false) registry.watch()
 
   const port = (server.address() as AddressInfo).port

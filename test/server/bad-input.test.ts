@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import net from 'node:net'
 import { gzipSync } from 'node:zlib'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { KOALA_KEY, post, startHarness, trackEvent, type Harness } from './service-harness'
@@ -90,5 +91,27 @@ describe('bad input at the doors', function () {
 
   it('answers 404 for an unknown route', async () => {
     expect((await post(`${service.url}/v2/track`, {})).status).to.equal(404)
+  })
+})
+
+describe('slow clients', function () {
+  this.timeout(20_000)
+
+  it('cuts off a client that never finishes its headers (slowloris)', async () => {
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY }, overrides: { headersTimeoutMs: 500 } })
+    try {
+      const { port } = new URL(service.url)
+      const socket = net.connect(Number(port), '127.0.0.1')
+      await new Promise((resolve) => socket.once('connect', resolve))
+      socket.write('POST /webhook/default HTTP/1.1\r\nHost: x\r\n')
+      const started = Date.now()
+      const closedAfter = await new Promise<number>((resolve) => {
+        socket.on('data', () => {})
+        socket.once('close', () => resolve(Date.now() - started))
+      })
+      expect(closedAfter).to.be.within(400, 5_000)
+    } finally {
+      await service.stop()
+    }
   })
 })

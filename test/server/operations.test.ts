@@ -63,6 +63,26 @@ describe('operations', function () {
     }
   })
 
+  it('sends a workspace with its own koala.baseUrl there, and the rest to KOALA_BASE_URL, with the key URL-encoded', async () => {
+    const other = await startSimulator({ port: 0 })
+    const acme = defaultMapping()
+    acme.koala = { publicApiKey: { env: 'ACME_KOALA_KEY' }, baseUrl: other.baseUrl }
+    const service = await startHarness({
+      env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, ACME_KOALA_KEY: 'acme key/1' },
+      files: { 'acme.json': acme }
+    })
+    try {
+      sim.clear()
+      expect((await post(`${service.url}/webhook/acme`, trackEvent(1))).status).to.equal(200)
+      expect((await post(`${service.url}/webhook/default`, trackEvent(2))).status).to.equal(200)
+      expect(other.requests().map((r) => r.path)).to.deep.equal(['/web/projects/acme%20key%2F1/batch'])
+      expect(sim.requests().map((r) => r.path)).to.deep.equal([`/web/projects/${KOALA_KEY}/batch`])
+    } finally {
+      await service.stop()
+      await other.close()
+    }
+  })
+
   it('fails the start naming the variable when a workspace\'s Koala key is not set', async () => {
     const acme = defaultMapping()
     acme.koala.publicApiKey = { env: 'ACME_KOALA_KEY' }
