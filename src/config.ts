@@ -6,15 +6,22 @@ import { z } from 'zod'
  * `process.env` for settings or repeats a default.
  */
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback)
+const flag = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
+  .transform((value) => value === true || value === 'true' || value === '1')
+  .default(false)
 
 export const ServiceConfig = z.object({
   /** PORT or --port. */
   port: int(8080),
-  host: z.string().default('0.0.0.0'),
+  /** Unset: all interfaces, except in local mode (no Koala key), where only loopback. */
+  host: z.string().optional(),
   /** Requests go to `$KOALA_BASE_URL/<url-encoded key>/batch`. */
   koalaBaseUrl: z.url().default('https://api2.getkoala.com/web/projects'),
   /** Sockets to Koala per process; a cap keeps a burst from opening hundreds. */
   koalaMaxSockets: int(32),
+  /** Koala requests one door request sends at once (a 1000-event batch can hold hundreds of people). */
+  doorConcurrency: int(32),
   /** One Koala HTTP attempt may take this long. */
   koalaTimeoutMs: int(2_000),
   /** Retries after the first attempt, when time allows. */
@@ -26,14 +33,37 @@ export const ServiceConfig = z.object({
   /** Segment's own per-event limit is 32 KB. */
   maxEventBytes: int(32 * 1024),
   /** Segment's Actions webhooks send up to 4000 events per request. */
-  maxBodyBytes: int(8 * 1024 * 1024),
+  /** Room for 4000 events of ~4 KB, after inflation. */
+  maxBodyBytes: int(16 * 1024 * 1024),
   maxBatchEvents: int(4_000),
   // Above the per-event cap (64), so one deep event in a batch is dropped alone, not the whole request.
   maxJsonDepth: int(128),
-  maxJsonKeys: int(200_000),
+  /** A 16 MB body holds at most ~2.7 million keys; this caps what parsing may cost, not what Segment sends. */
+  maxJsonKeys: int(2_000_000),
   headersTimeoutMs: int(10_000),
   requestTimeoutMs: int(30_000),
+  /** Idle keep-alive sockets are closed after this. */
+  keepAliveTimeoutMs: int(5_000),
+  /** Outside local mode a workspace without a shared secret refuses webhooks unless this is set. */
+  allowUnsignedWebhooks: flag,
+  /** `koala-adapter sim` without --port. */
+  simPort: int(8090),
   shutdownGraceMs: int(10_000),
+  /** `replay --concurrency` default: Koala requests in flight at once. */
+  replayConcurrency: int(8),
+  /** Entries a replay holds at once (open in the batcher, queued or in flight); reading pauses at this bound. */
+  replayBufferEntries: int(20_000),
+  /** An open request whose first entry waited this long is sent even if not full, so checkpoints keep moving. */
+  replayMaxHoldMs: int(5_000),
+  /** One replay request, retries and Retry-After waits included, gives up after this (then it is dead-lettered). */
+  replayRequestBudgetMs: int(120_000),
+  /** A replay has no one waiting on an answer, so it retries more than a door does. */
+  replayMaxRetries: int(10),
+  replayCheckpointIntervalMs: int(1_000),
+  /** Off a terminal, one progress line per this interval. */
+  replayProgressIntervalMs: int(5_000),
+  /** The longest line (or whole multi-line JSON document) a replay reads; past it, the rest of the file is skipped and reported. */
+  replayMaxLineBytes: int(64 * 1024 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 })
 export type ServiceConfig = z.infer<typeof ServiceConfig>
@@ -41,6 +71,10 @@ export type ServiceConfig = z.infer<typeof ServiceConfig>
 const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   port: 'PORT',
   host: 'HOST',
+  doorConcurrency: 'DOOR_CONCURRENCY',
+  keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
+  allowUnsignedWebhooks: 'ALLOW_UNSIGNED_WEBHOOKS',
+  simPort: 'SIM_PORT',
   koalaBaseUrl: 'KOALA_BASE_URL',
   koalaMaxSockets: 'KOALA_MAX_SOCKETS',
   koalaTimeoutMs: 'KOALA_TIMEOUT_MS',
@@ -56,6 +90,14 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   headersTimeoutMs: 'HEADERS_TIMEOUT_MS',
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
+  replayConcurrency: 'REPLAY_CONCURRENCY',
+  replayBufferEntries: 'REPLAY_BUFFER_ENTRIES',
+  replayMaxHoldMs: 'REPLAY_MAX_HOLD_MS',
+  replayRequestBudgetMs: 'REPLAY_REQUEST_BUDGET_MS',
+  replayMaxRetries: 'REPLAY_MAX_RETRIES',
+  replayCheckpointIntervalMs: 'REPLAY_CHECKPOINT_INTERVAL_MS',
+  replayProgressIntervalMs: 'REPLAY_PROGRESS_INTERVAL_MS',
+  replayMaxLineBytes: 'REPLAY_MAX_LINE_BYTES',
   logLevel: 'LOG_LEVEL'
 }
 

@@ -7,8 +7,15 @@ export const ERROR_CODES = {
   MAPPING_INVALID: 'a mapping file is malformed or refers to something that does not exist',
   MAPPING_NOT_FOUND: 'no mapping file for the requested workspace',
   SECRET_MISSING: 'an { "env": NAME } reference names an unset environment variable',
-  INPUT_INVALID: 'input events could not be read',
-  USAGE: 'the command line is wrong'
+  INPUT_INVALID: 'input events could not be read, or a request body is not what the door takes',
+  USAGE: 'the command line is wrong',
+  UNAUTHORIZED: 'a webhook signature or a write key is missing or wrong',
+  NOT_FOUND: 'no such route or workspace',
+  BODY_TOO_LARGE: 'a request body or batch is over its limit',
+  UNSUPPORTED_MEDIA_TYPE: 'a request body is not JSON, or its Content-Encoding is unknown',
+  KOALA_UNAVAILABLE: 'Koala kept failing (5xx, 429, timeouts) within the time allowed',
+  KOALA_REJECTED: 'Koala refused a request for good (400, 401, other 4xx)',
+  INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -1,10 +1,9 @@
+import { loadConfig } from '../config'
 import { startSimulator } from '../simulator/start-simulator'
-
-const DEFAULT_SIM_PORT = 8090
 
 /** `koala-adapter sim`: runs the Koala simulator until SIGTERM or SIGINT. */
 export async function runSim(options: { port?: number; host: string; keys?: string }): Promise<void> {
-  const port = options.port ?? DEFAULT_SIM_PORT
+  const port = options.port ?? loadConfig().simPort
   const keys = options.keys?.split(',').map((key) => key.trim()).filter(Boolean)
   const simulator = await startSimulator({ port, host: options.host, keys })
   process.stderr.write(`Koala simulator listening on ${simulator.url}\n`)

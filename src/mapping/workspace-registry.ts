@@ -11,8 +11,10 @@ export type Workspace = {
   file: string
   compiled: CompiledMapping
   koala: { baseUrl: string; publicApiKey: string }
-  /** Empty: the webhook door takes unsigned requests (announced at start-up). */
+  /** Webhook secrets (two during a rotation); empty with `unsignedWebhooks` false: the door is closed. */
   sharedSecrets: string[]
+  /** No secret, and unsigned webhooks allowed (local mode, or ALLOW_UNSIGNED_WEBHOOKS): announced. */
+  unsignedWebhooks: boolean
   /** Write keys that select this workspace on the Tracking API. */
   writeKeys: string[]
   /** Any write key selects this workspace (local mode only, announced at start-up). */
@@ -26,10 +28,13 @@ export type RegistrySettings = {
   koalaBaseUrl: string
   /** Local mode: workspaces without a Koala key send to this (the embedded simulator). */
   localKoala?: { baseUrl: string; publicApiKey: string }
+  /** Outside local mode, take unsigned webhooks for workspaces without a secret (announced). */
+  allowUnsignedWebhooks: boolean
   env: NodeJS.ProcessEnv
 }
 
 export type RegistryEvents = {
+  /** Something a person must know about a workspace (an open or closed door); repeated only when it changes. */
   notice(message: string): void
   reloadFailed(file: string, problems: string[]): void
   reloaded(names: string[]): void
@@ -46,6 +51,7 @@ export class WorkspaceRegistry {
   private watcher: FSWatcher | undefined
   private reloadTimer: NodeJS.Timeout | undefined
   private generation = 0
+  private announced = new Map<string, string>()
 
   constructor(
     private readonly settings: RegistrySettings,
@@ -56,7 +62,7 @@ export class WorkspaceRegistry {
   load(): void {
     const next = new Map<string, Workspace>()
     for (const file of this.files()) {
-      const workspace = this.resolve(file, true)
+      const workspace = this.resolve(file)
       next.set(workspace.name, workspace)
     }
     this.install(next)
@@ -106,7 +112,7 @@ export class WorkspaceRegistry {
     for (const file of this.files()) {
       const name = path.basename(file, '.json')
       try {
-        next.set(name, this.resolve(file, false))
+        next.set(name, this.resolve(file))
       } catch (error) {
         const problems = error instanceof MappingProblems ? error.problems.map((p) => p.message) : [(error as Error).message]
         this.events.reloadFailed(file, problems)
@@ -133,11 +139,12 @@ export class WorkspaceRegistry {
     this.generation++
   }
 
-  private resolve(file: string, announce: boolean): Workspace {
+  private resolve(file: string): Workspace {
     const { workspace: name, compiled } = loadMappingFile(file)
     const { config } = compiled
     const { env, localKoala } = this.settings
-    const notice = (message: string) => announce && this.events.notice(`workspace ${name}: ${message}`)
+    const notices: string[] = []
+    const notice = (message: string) => notices.push(`workspace ${name}: ${message}`)
 
     let koala: Workspace['koala']
     const keyRef = config.koala.publicApiKey
@@ -153,9 +160,13 @@ export class WorkspaceRegistry {
 
     const secretRefs = config.auth?.sharedSecret === undefined ? [] : [config.auth.sharedSecret].flat()
     const sharedSecrets = secretRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
+    const unsignedWebhooks = sharedSecrets.length === 0 && (localKoala !== undefined || this.settings.allowUnsignedWebhooks)
     if (sharedSecrets.length === 0) {
       const names = secretRefs.map((ref) => ref.env).join(', ')
-      notice(`no webhook shared secret${names ? ` (${names} not set)` : ''}: /webhook/${name} accepts UNSIGNED requests (insecure local mode)`)
+      const missing = `no webhook shared secret${names ? ` (${names} not set)` : ''}`
+      if (localKoala !== undefined) notice(`${missing}: /webhook/${name} accepts UNSIGNED requests (insecure local mode)`)
+      else if (unsignedWebhooks) notice(`${missing}: /webhook/${name} accepts UNSIGNED requests (ALLOW_UNSIGNED_WEBHOOKS is set)`)
+      else notice(`${missing}: /webhook/${name} is closed (401) until a secret is set, or ALLOW_UNSIGNED_WEBHOOKS=true`)
     }
 
     const keyRefs = config.auth?.writeKeys ?? []
@@ -169,7 +180,12 @@ export class WorkspaceRegistry {
           : `no Segment write key${names ? ` (${names} not set)` : ''}: the Tracking API door is closed for this workspace`
       )
     }
-    return { name, file, compiled, koala, sharedSecrets, writeKeys, acceptsAnyWriteKey }
+    const said = notices.join('\n')
+    if (this.announced.get(name) !== said) {
+      this.announced.set(name, said)
+      for (const message of notices) this.events.notice(message)
+    }
+    return { name, file, compiled, koala, sharedSecrets, unsignedWebhooks, writeKeys, acceptsAnyWriteKey }
   }
 }
 

@@ -7,7 +7,9 @@ import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
 import { eventsOf } from './door-events'
 import type { Metrics } from './metrics'
-import { BadRequest, bodyParserError, decodeBody, rawJsonBody } from './read-body'
+import { AdapterError } from '../errors'
+import { ERROR_STATUS } from './error-status'
+import { decodeBody, rawJsonBody, requestError } from './read-body'
 import { verifySignature } from './signature'
 import { writeKeyOf } from './write-key'
 
@@ -20,7 +22,6 @@ export type AppDeps = {
 }
 
 const TRACKING_CALLS = new Set(['track', 'identify', 'page', 'screen', 'group', 'alias'])
-const KOALA_CONCURRENCY = 8
 
 /** The service's express app: the webhook and Tracking API doors, health and metrics. */
 export function createApp(deps: AppDeps): express.Express {
@@ -29,7 +30,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by')
   app.set('etag', false)
   const body = rawJsonBody(config)
-  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: KOALA_CONCURRENCY }
+  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
@@ -44,14 +45,17 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/webhook/:workspace', timed('webhook', metrics), body, async (req, res) => {
     const deadline = Date.now() + config.requestBudgetMs
     const workspace = registry.get(String(req.params.workspace))
-    if (workspace === undefined) throw new BadRequest(404, `unknown workspace "${String(req.params.workspace).slice(0, 64)}"`, 'MAPPING_NOT_FOUND')
+    if (workspace === undefined) throw new AdapterError('MAPPING_NOT_FOUND', `unknown workspace "${String(req.params.workspace).slice(0, 64)}"`)
+    if (workspace.sharedSecrets.length === 0 && !workspace.unsignedWebhooks) {
+      throw new AdapterError('UNAUTHORIZED', 'this workspace has no webhook shared secret configured, so it takes no webhooks')
+    }
     const decoded = decodeBody(req, config)
     if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, req.header('x-signature'), workspace.sharedSecrets)) {
-      throw new BadRequest(401, req.header('x-signature') === undefined ? 'X-Signature is required' : 'X-Signature does not match the body', 'UNAUTHORIZED')
+      throw new AdapterError('UNAUTHORIZED', req.header('x-signature') === undefined ? 'X-Signature is required' : 'X-Signature does not match the body')
     }
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
-    if (values.length === 0) throw new BadRequest(400, 'the body is an empty array')
-    if (values.length > config.maxBatchEvents) throw new BadRequest(413, `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
+    if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
+    if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
     const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'webhook', deadline, delivery)
     send(res, answer)
   })
@@ -59,28 +63,31 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/:call', timed('tracking', metrics), body, async (req, res) => {
     const deadline = Date.now() + config.requestBudgetMs
     const call = String(req.params.call)
-    if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new BadRequest(404, `unknown Tracking API call /v1/${call.slice(0, 32)}`)
+    if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new AdapterError('NOT_FOUND', `unknown Tracking API call /v1/${call.slice(0, 32)}`)
     const decoded = decodeBody(req, config)
     const writeKey = writeKeyOf(req.header('authorization'), decoded.json)
-    if (writeKey === undefined) throw new BadRequest(401, 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body', 'UNAUTHORIZED')
+    if (writeKey === undefined) throw new AdapterError('UNAUTHORIZED', 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body')
     const workspace = registry.byWriteKey(writeKey)
-    if (workspace === undefined) throw new BadRequest(401, 'unknown write key', 'UNAUTHORIZED')
+    if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
-    if (values.length > config.maxBatchEvents) throw new BadRequest(413, `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
+    if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
     const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'tracking', deadline, delivery)
     send(res, answer.status === 200 ? { ...answer, body: { success: true, ...answer.body } } : answer)
   })
 
-  app.use((_req, _res, next) => next(new BadRequest(404, 'no such route')))
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    const bad = bodyParserError(error)
-    if (bad !== undefined) {
-      res.status(bad.status).json({ error: bad.message, code: bad.code })
+  app.use((_req, _res, next) => next(new AdapterError('NOT_FOUND', 'no such route')))
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = requestError(error)
+    if (known !== undefined) {
+      const status = ERROR_STATUS[known.code]
+      // Refusals are logged too: a flood of bad signatures must leave a trace. Our messages never hold secrets.
+      deps.logger.info({ method: req.method, path: req.path.slice(0, 80), status, code: known.code }, 'refused')
+      res.status(status).json({ error: known.message, code: known.code })
       return
     }
     deps.logger.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'unexpected error')
     // 500 makes Segment retry: an event we failed on is never acknowledged.
-    res.status(500).json({ error: 'internal error; Segment will retry', code: 'INTERNAL' })
+    res.status(ERROR_STATUS.INTERNAL).json({ error: 'internal error; Segment will retry', code: 'INTERNAL' })
   })
   return app
 }
@@ -92,14 +99,14 @@ function send(res: Response, answer: DoorAnswer): void {
 
 function batchOf(json: unknown): unknown[] {
   if (typeof json !== 'object' || json === null || !Array.isArray((json as { batch?: unknown }).batch)) {
-    throw new BadRequest(400, '/v1/batch needs a body {"batch": [...events]}')
+    throw new AdapterError('INPUT_INVALID', '/v1/batch needs a body {"batch": [...events]}')
   }
   return unwrapEnvelope(json as { batch: unknown[] })
 }
 
 /** `/v1/track` and friends imply the call's type, as Segment's API does. */
 function withType(json: unknown, call: string): unknown {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new BadRequest(400, `/v1/${call} needs one event object`)
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new AdapterError('INPUT_INVALID', `/v1/${call} needs one event object`)
   const event = json as Record<string, unknown>
   return event.type === undefined ? { ...event, type: call } : event
 }

@@ -1,6 +1,8 @@
 import pLimit from 'p-limit'
 import type { Logger } from 'pino'
 import type { DropReason } from '../drop-reasons'
+import type { ErrorCode } from '../errors'
+import { ERROR_STATUS } from './error-status'
 import { groupByPerson } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
 import type { KoalaEntry, KoalaRequest } from '../koala/request-schema'
@@ -86,16 +88,16 @@ export async function deliverEvents(
     const retryAfterSec = Math.max(1, Math.ceil(Math.max(0, ...unavailable.map((o) => o.retryAfterMs ?? 0)) / 1000))
     deps.logger.warn({ ...log, unavailable: unavailable.length, status: unavailable[0].status, code: unavailable[0].code }, 'Koala unavailable; asking Segment to retry')
     return {
-      status: all429 ? 429 : 503,
+      status: all429 ? 429 : ERROR_STATUS.KOALA_UNAVAILABLE,
       retryAfterSec,
-      body: { ...summary, error: `Koala is unavailable (${unavailable[0].message}); retry later`, code: 'KOALA_UNAVAILABLE' }
+      body: { ...summary, error: `Koala is unavailable (${unavailable[0].message}); retry later`, code: 'KOALA_UNAVAILABLE' satisfies ErrorCode }
     }
   }
   if (rejected.length > 0) {
     deps.logger.error({ ...log, rejected: rejected.length, status: rejected[0].status }, 'Koala rejected a request')
     return {
-      status: 400,
-      body: { ...summary, error: `Koala rejected ${rejected.length} of ${requests.length} requests with ${rejected[0].status}`, code: 'KOALA_REJECTED', koala: rejected[0].error }
+      status: ERROR_STATUS.KOALA_REJECTED,
+      body: { ...summary, error: `Koala rejected ${rejected.length} of ${requests.length} requests with ${rejected[0].status}`, code: 'KOALA_REJECTED' satisfies ErrorCode, koala: rejected[0].error }
     }
   }
   metrics.eventsDelivered.inc({ workspace: workspace.name }, toSend)
@@ -103,8 +105,8 @@ export async function deliverEvents(
   if (invalid.length > 0) {
     deps.logger.info({ ...log, invalid: invalid.length }, 'invalid events refused')
     return {
-      status: 400,
-      body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid`, code: 'INPUT_INVALID', invalid: invalid.slice(0, MAX_LISTED) }
+      status: ERROR_STATUS.INPUT_INVALID,
+      body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid`, code: 'INPUT_INVALID' satisfies ErrorCode, invalid: invalid.slice(0, MAX_LISTED) }
     }
   }
   deps.logger.info(log, 'delivered')

@@ -1,20 +1,10 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { ServiceConfig } from '../config'
+import { AdapterError } from '../errors'
 import { inspectJson } from './inspect-json'
 
 /** What a door gets from a request body: the raw bytes (for signatures) and the decoded JSON. */
 export type DecodedBody = { raw: Buffer; json: unknown }
-
-/** A 4xx we answer for our own bad input, with a precise message. */
-export class BadRequest extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly code = 'INPUT_INVALID'
-  ) {
-    super(message)
-  }
-}
 
 /**
  * The body middleware of the doors: JSON content types only, gzip/deflate inflated
@@ -25,7 +15,7 @@ export function rawJsonBody(config: Pick<ServiceConfig, 'maxBodyBytes'>) {
   return (req: Request, res: Response, next: NextFunction) => {
     const type = req.headers['content-type']
     if (type === undefined || !/^application\/(.+\+)?json\b/i.test(type)) {
-      next(new BadRequest(415, `Content-Type must be application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 60))}`))
+      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 60))}`))
       return
     }
     raw(req, res, next)
@@ -35,33 +25,33 @@ export function rawJsonBody(config: Pick<ServiceConfig, 'maxBodyBytes'>) {
 /** Decodes a request's JSON once, within our depth and key limits. */
 export function decodeBody(req: Request, config: Pick<ServiceConfig, 'maxJsonDepth' | 'maxJsonKeys'>): DecodedBody {
   const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-  if (raw.length === 0) throw new BadRequest(400, 'the request body is empty')
+  if (raw.length === 0) throw new AdapterError('INPUT_INVALID', 'the request body is empty')
   let json: unknown
   try {
     json = JSON.parse(raw.toString('utf8'))
   } catch (error) {
-    throw new BadRequest(400, `the body is not valid JSON: ${(error as Error).message}`)
+    throw new AdapterError('INPUT_INVALID', `the body is not valid JSON: ${(error as Error).message}`)
   }
   const problem = inspectJson(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
-  if (problem !== undefined) throw new BadRequest(400, problem)
+  if (problem !== undefined) throw new AdapterError('INPUT_INVALID', problem)
   return { raw, json }
 }
 
-/** Turns body-parser's errors (too large, bad encoding, aborted) into precise 4xx answers. */
-export function bodyParserError(error: unknown): BadRequest | undefined {
-  if (error instanceof BadRequest) return error
+/** Our error for what went wrong before a door ran: body-parser's (too large, bad encoding, aborted) or our own. */
+export function requestError(error: unknown): AdapterError | undefined {
+  if (error instanceof AdapterError) return error
   const e = error as { type?: string; status?: number; limit?: number; message?: string }
   switch (e.type) {
     case 'entity.too.large':
-      return new BadRequest(413, `the body is larger than ${e.limit} bytes (after decompression)`)
+      return new AdapterError('BODY_TOO_LARGE', `the body is larger than ${e.limit} bytes (after decompression)`)
     case 'encoding.unsupported':
-      return new BadRequest(415, e.message ?? 'unsupported Content-Encoding')
+      return new AdapterError('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported Content-Encoding')
     case 'request.aborted':
-      return new BadRequest(400, 'the request was aborted')
+      return new AdapterError('INPUT_INVALID', 'the request was aborted')
     case 'request.size.invalid':
-      return new BadRequest(400, 'the body is shorter or longer than its Content-Length')
+      return new AdapterError('INPUT_INVALID', 'the body is shorter or longer than its Content-Length')
     default:
-      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new BadRequest(e.status, e.message ?? 'bad request')
+      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new AdapterError('INPUT_INVALID', e.message ?? 'bad request')
       return undefined
   }
 }

@@ -19,7 +19,7 @@ export function verifySignature(rawBody: Buffer, parsed: unknown, header: string
   return match
 }
 
-/** The header Segment would send for this body; tests and the README's curl example use it. */
+/** The header Segment would send for this body (tests and benchmarks sign with it). */
 export function signBody(body: string, secret: string): string {
   return createHmac('sha1', secret).update(body).digest('hex')
 }

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { DestinationStream, Logger } from 'pino'
+import { existsSync, statSync } from 'node:fs'
 import { loadConfig, type ServiceConfig } from '../config'
+import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient } from '../koala/koala-client'
 import { WorkspaceRegistry } from '../mapping/workspace-registry'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
@@ -9,8 +11,8 @@ import { createApp } from './app'
 import { createLogger } from './logger'
 import { createMetrics } from './metrics'
 
-// Above typical load balancers' idle timeouts would be wrong; below Segment's keep-alive is fine.
-const KEEP_ALIVE_TIMEOUT_MS = 5_000
+/** The embedded simulator of local mode keeps this many requests for `GET /_sim/requests`. */
+const LOCAL_SIMULATOR_RECORDS = 10_000
 
 export type ServiceOptions = {
   mappingsDir: string
@@ -43,19 +45,27 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const logger = createLogger(config.logLevel, options.logDestination)
   const metrics = createMetrics()
 
+  if (!existsSync(options.mappingsDir) || !statSync(options.mappingsDir).isDirectory()) {
+    throw new AdapterError('USAGE', `the mapping folder ${options.mappingsDir} does not exist`)
+  }
   const localMode = (env.KOALA_PUBLIC_API_KEY ?? '') === ''
-  const simulator = localMode ? await startSimulator({ port: 0 }) : undefined
+  // Local mode opens doors without secrets: keep them off the network unless HOST says otherwise.
+  const host = config.host ?? (localMode ? '127.0.0.1' : '0.0.0.0')
+  const simulator = localMode ? await startSimulator({ port: 0, maxRecords: LOCAL_SIMULATOR_RECORDS }) : undefined
   const notices: string[] = []
+  let started = false
   const registry = new WorkspaceRegistry(
     {
       mappingsDir: options.mappingsDir,
       builtinDefaultFile: options.builtinDefaultFile,
       koalaBaseUrl: config.koalaBaseUrl,
       localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl, publicApiKey: 'local' },
+      allowUnsignedWebhooks: config.allowUnsignedWebhooks,
       env
     },
     {
-      notice: (message) => notices.push(message),
+      // Before the start they join the start-up lines; after it (a reload) they are warnings.
+      notice: (message) => (started ? logger.warn({ notice: message }, 'workspace door changed') : notices.push(message)),
       reloadFailed: (file, problems) => logger.error({ file, problems }, 'mapping reload failed; the last good version keeps serving'),
       reloaded: (names) => logger.info({ workspaces: names }, 'mappings reloaded')
     }
@@ -82,24 +92,33 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     {
       headersTimeout: config.headersTimeoutMs,
       requestTimeout: config.requestTimeoutMs,
-      keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+      keepAliveTimeout: config.keepAliveTimeoutMs,
       connectionsCheckingInterval: Math.min(1_000, config.headersTimeoutMs)
     },
     app
   )
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject)
-      resolve()
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, host, () => {
+        server.off('error', reject)
+        resolve()
+      })
     })
-  })
-  if (options.watch !== false) registry.watch()
+    if (options.watch !== false) registry.watch()
+  } catch (error) {
+    server.close()
+    client.close()
+    registry.close()
+    await simulator?.close()
+    throw error
+  }
+  started = true
 
   const port = (server.address() as AddressInfo).port
-  const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
   announce(say, { url, simulator, notices, registry, config })
-  logger.info({ port, workspaces: registry.names(), localMode }, 'listening')
+  logger.info({ port, host, workspaces: registry.names(), localMode }, 'listening')
 
   let stopping: Promise<void> | undefined
   const stop = () =>

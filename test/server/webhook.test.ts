@@ -1,4 +1,6 @@
 import { expect } from 'chai'
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, type Harness } from './service-harness'
@@ -83,6 +85,33 @@ describe('webhook door', function () {
       [2, 'al', 'no_subscription']
     ])
     expect(sim.requests()).to.have.length(0)
+  })
+
+  it('closes the webhook door of a workspace without a shared secret outside local mode, and says so', async () => {
+    const closed = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl }, overrides: { allowUnsignedWebhooks: false } })
+    try {
+      expect(closed.said.join('\n')).to.contain('/webhook/default is closed (401) until a secret is set, or ALLOW_UNSIGNED_WEBHOOKS=true')
+      const answer = await post(`${closed.url}/webhook/default`, trackEvent(7))
+      expect(answer.status).to.equal(401)
+      expect(answer.body.code).to.equal('UNAUTHORIZED')
+      expect(sim.requests()).to.have.length(0)
+    } finally {
+      await closed.stop()
+    }
+  })
+
+  it('warns when a reload changes a workspace\'s doors, and keeps a new unsigned workspace closed', async () => {
+    const reloading = await startHarness({ env: env(), overrides: { allowUnsignedWebhooks: false } })
+    try {
+      const acme = defaultMapping()
+      delete acme.auth
+      writeFileSync(path.join(reloading.mappingsDir, 'acme.json'), JSON.stringify(acme))
+      reloading.registry.reload()
+      expect(reloading.logs.text).to.contain('workspace acme: no webhook shared secret: /webhook/acme is closed (401)')
+      expect((await post(`${reloading.url}/webhook/acme`, trackEvent(8))).status).to.equal(401)
+    } finally {
+      await reloading.stop()
+    }
   })
 
   it('answers 404 for an unknown workspace', async () => {

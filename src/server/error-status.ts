@@ -1,0 +1,18 @@
+import type { ErrorCode } from '../errors'
+
+/** The HTTP status each error code is answered with: the one place codes become statuses. */
+export const ERROR_STATUS: Record<ErrorCode, number> = {
+  MAPPING_INVALID: 500,
+  MAPPING_NOT_FOUND: 404,
+  SECRET_MISSING: 500,
+  INPUT_INVALID: 400,
+  USAGE: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  // Segment retries 5xx and 429 and never retries other 4xx: a permanent refusal must be a 400.
+  KOALA_REJECTED: 400,
+  KOALA_UNAVAILABLE: 503,
+  INTERNAL: 500
+}
