@@ -1,9 +1,10 @@
 import { childPointer, MappingError, MappingProblems } from '../errors'
 import type { DropReason } from '../drop-reasons'
 import { checkEntry, type KoalaEntry, type Person } from '../koala/request-schema'
+import { messageIdOf } from '../segment/message-id'
 import { validateEvent } from '../segment/validate-event'
 import type { SegmentEvent } from '../segment/event-schema'
-import { compileIdentity, normalizeProfileId, type IdentityResolver } from './identity'
+import { compileIdentity, INVALID, normalizeProfileId, type IdentityResolver } from './identity'
 import { compileMappingKit, MappingEvalError } from './kit/compile-mapping-kit'
 import type { MappingFile, PartnerAction } from './mapping-file-schema'
 import { PARTNER_ACTION_BUILDERS } from './partner-actions'
@@ -74,13 +75,14 @@ export function compileMapping(config: MappingFile): CompiledMapping {
   if (problems.length > 0 || identity === undefined) throw new MappingProblems(problems)
 
   const skipped = new Set(config.skip?.libraries ?? [])
+  const skippedTypes = new Set<string>(config.skip?.types ?? [])
   return {
     config,
-    map: (value, options) => mapEvent(value, { identity, subscriptions, skipped }, options?.explain === true)
+    map: (value, options) => mapEvent(value, { identity, subscriptions, skipped, skippedTypes }, options?.explain === true)
   }
 }
 
-type Compiled = { identity: IdentityResolver; subscriptions: CompiledSubscription[]; skipped: Set<string> }
+type Compiled = { identity: IdentityResolver; subscriptions: CompiledSubscription[]; skipped: Set<string>; skippedTypes: Set<string> }
 
 function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResult {
   const messageId = messageIdOf(value)
@@ -89,12 +91,12 @@ function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResu
   const event = checked.event
 
   const library = libraryOf(event)
-  if (library !== undefined && compiled.skipped.has(library)) {
+  if (library !== undefined && compiled.skipped.has(library) && compiled.skippedTypes.has(event.type)) {
     return {
       outcome: 'drop',
       messageId,
       reason: SKIP_REASON[library] ?? 'skipped_library',
-      detail: `context.library.name is "${library}", listed in skip.libraries`
+      detail: `a ${event.type} call from "${library}" (skip.libraries, skip.types)`
     }
   }
 
@@ -113,6 +115,8 @@ function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResu
     : undefined
   const entries: KoalaEntry[] = []
   const missing: string[] = []
+  // Builders note what they changed or left out; only --explain shows it, so only then is it kept.
+  const notes: string[] = explanation?.notes ?? []
   for (const subscription of matched) {
     let mapped: Record<string, unknown>
     try {
@@ -123,7 +127,7 @@ function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResu
       return { outcome: 'drop', messageId, reason: 'mapping_error', detail: `${subscription.name}: ${error.message}`, explain: explanation }
     }
     const person = subscription.overridesPerson ? overridePerson(mapped, workspace.person, compiled.identity, explanation) : workspace.person
-    const built = PARTNER_ACTION_BUILDERS[subscription.action]({ event, mapped, person })
+    const built = PARTNER_ACTION_BUILDERS[subscription.action]({ event, mapped, person, normalizeEmail: compiled.identity.normalizeEmail, notes })
     if (!built.ok) {
       missing.push(`${subscription.name}: ${built.detail}`)
       continue
@@ -166,16 +170,10 @@ function overridePerson(
   if (explanation !== undefined) {
     if (typeof email === 'string') explanation.identity.email = 'subscription mapping: email'
     if (typeof profileId === 'string') explanation.identity.profile_id = 'subscription mapping: profile_id'
-    if (email === 'invalid') explanation.notes.push('subscription mapping: email is not an email address')
-    if (profileId === 'invalid') explanation.notes.push('subscription mapping: profile_id is not a UUID')
+    if (email === INVALID) explanation.notes.push('subscription mapping: email is not an email address')
+    if (profileId === INVALID) explanation.notes.push('subscription mapping: profile_id is not a UUID')
   }
   return person
-}
-
-function messageIdOf(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null) return null
-  const id = (value as { messageId?: unknown }).messageId
-  return typeof id === 'string' ? id : null
 }
 
 function libraryOf(event: SegmentEvent): string | undefined {

@@ -19,28 +19,34 @@ export type ResolvedIdentity = {
 
 type Candidate = { path: string; read: (event: unknown) => unknown }
 
-export type EmailNormalizer = (value: unknown) => string | undefined | 'invalid'
+/** A value that is present but unusable (not an email, not a UUID): a symbol, so no string can pass for it. */
+export const INVALID: unique symbol = Symbol('invalid')
+/** A usable value, `undefined` when missing or blank, or INVALID. */
+export type Normalized = string | undefined | typeof INVALID
+
+export type EmailNormalizer = (value: unknown) => Normalized
 
 /** Compiles the email rule: a string, transformed, non-blank, shaped like an email. */
 export function compileEmailNormalizer(transforms: readonly ('trim' | 'lowercase')[]): EmailNormalizer {
   const trim = transforms.includes('trim')
   const lower = transforms.includes('lowercase')
   return (value) => {
-    if (typeof value !== 'string') return value === undefined || value === null ? undefined : 'invalid'
+    if (typeof value !== 'string') return value === undefined || value === null ? undefined : INVALID
     let email = value
     if (trim) email = email.trim()
     if (lower) email = email.toLowerCase()
     if (email.trim() === '') return undefined
-    return EMAIL.test(email) ? email : 'invalid'
+    return EMAIL.test(email) ? email : INVALID
   }
 }
 
 /** A profile_id is a non-blank UUID string (the ko_id cookie); anything else counts as missing. */
-export function normalizeProfileId(value: unknown): string | undefined | 'invalid' {
-  if (typeof value !== 'string') return value === undefined || value === null ? undefined : 'invalid'
-  const id = value.trim()
+export function normalizeProfileId(value: unknown): Normalized {
+  if (typeof value !== 'string') return value === undefined || value === null ? undefined : INVALID
+  // UUIDs are case-insensitive; one spelling keeps a person's entries in one request.
+  const id = value.trim().toLowerCase()
   if (id === '') return undefined
-  return UUID.test(id) ? id : 'invalid'
+  return UUID.test(id) ? id : INVALID
 }
 
 /** The workspace's identity rule, compiled once: `resolve(event)` tries each candidate path in order. */
@@ -65,7 +71,7 @@ export function compileIdentity(config: IdentityConfig, pointer: string): Identi
       const identity: ResolvedIdentity = { person: {}, from: {}, notes: [] }
       for (const candidate of emails) {
         const email = normalizeEmail(candidate.read(event))
-        if (email === 'invalid') identity.notes.push(`${candidate.path} is not an email address`)
+        if (email === INVALID) identity.notes.push(`${candidate.path} is not an email address`)
         else if (email !== undefined) {
           identity.person.email = email
           identity.from.email = candidate.path
@@ -74,7 +80,7 @@ export function compileIdentity(config: IdentityConfig, pointer: string): Identi
       }
       for (const candidate of ids) {
         const id = normalizeProfileId(candidate.read(event))
-        if (id === 'invalid') identity.notes.push(`${candidate.path} is not a UUID`)
+        if (id === INVALID) identity.notes.push(`${candidate.path} is not a UUID`)
         else if (id !== undefined) {
           identity.person.profile_id = id
           identity.from.profile_id = candidate.path

@@ -112,7 +112,13 @@ export const MappingFile = z.strictObject({
   identity: IdentityConfig,
   skip: z
     .strictObject({
-      libraries: z.array(z.string()).default([]).describe('context.library.name values whose events are dropped')
+      libraries: z.array(z.string()).default([]).describe('context.library.name values whose events are dropped'),
+      types: z
+        .array(z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']))
+        .default(['track', 'page', 'screen'])
+        .describe(
+          'Which calls of those libraries are dropped. Default: track, page, screen (what the Koala pixel sees); identifies and groups still go, as duplicates of them are harmless and missing ones lose a person'
+        )
     })
     .optional(),
   subscriptions: z.array(Subscription).min(1)

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '../segment/event-schema'
 import type { Account, KoalaEntry, Person } from '../koala/request-schema'
+import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
+import type { EmailNormalizer } from './identity'
 import type { PartnerAction } from './mapping-file-schema'
 
 /** What one subscription's mapping produced for one event, turned into a Koala entry. */
@@ -13,6 +15,9 @@ export type BuildContext = {
   mapped: Record<string, unknown>
   /** The person, already resolved (subscription override first, then the workspace rule). */
   person: Person
+  normalizeEmail: EmailNormalizer
+  /** Where a builder says what it changed or left out (shown by --explain). */
+  notes: string[]
 }
 
 /** Builds the Koala entry of each partner action from a mapped object. */
@@ -23,10 +28,11 @@ export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) 
     copyIfDefined(entry, mapped, 'properties')
     return { ok: true, entry: { endpoint: 'batch', person, kind: 'events', entry } }
   },
-  identify({ event, mapped, person }) {
+  identify({ event, mapped, person, normalizeEmail, notes }) {
     if (!hasPerson(person)) return noPerson()
-    const entry = { type: 'identify' as const, ...common(event, mapped) }
-    copyIfDefined(entry, mapped, 'traits')
+    const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...common(event, mapped) }
+    if (isPlainObject(mapped.traits)) entry.traits = conformTraits(mapped.traits, PROFILE_TRAIT_TYPES, normalizeEmail, notes)
+    else copyIfDefined(entry, mapped, 'traits')
     return { ok: true, entry: { endpoint: 'batch', person, kind: 'identifies', entry } }
   },
   page({ event, mapped, person }) {
@@ -37,18 +43,19 @@ export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) 
     copyIfDefined(entry, mapped, 'properties')
     return { ok: true, entry: { endpoint: 'batch', person, kind: 'page_views', entry } }
   },
-  group({ event, mapped }) {
+  group({ event, mapped, normalizeEmail, notes }) {
     const account: Account = {}
-    const domain = normalizeDomain(mapped.domain)
+    const domain = firstDomain(mapped.domain)
     if (domain !== undefined) account.domain = domain
     if (isPresent(mapped.account_id)) account.account_id = String(mapped.account_id).trim()
     if (account.domain === undefined && account.account_id === undefined) {
-      return { ok: false, missing: 'identity', detail: 'no domain or account_id for the account' }
+      return { ok: false, missing: 'identity', detail: 'no valid domain or account_id for the account' }
     }
     const { context: _context, ...entryFields } = common(event, mapped)
     const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...entryFields }
-    const traits = isPlainObject(mapped.traits) ? { ...mapped.traits } : mapped.traits === undefined ? {} : mapped.traits
+    let traits = isPlainObject(mapped.traits) ? { ...mapped.traits } : mapped.traits === undefined ? {} : mapped.traits
     if (isPresent(mapped.group_id) && isPlainObject(traits)) traits.group_id = String(mapped.group_id)
+    if (isPlainObject(traits)) traits = conformTraits(traits, ACCOUNT_TRAIT_TYPES, normalizeEmail, notes)
     if (!isPlainObject(traits) || Object.keys(traits).length > 0) entry.traits = traits
     return { ok: true, entry: { endpoint: 'accounts/batch', account, kind: 'identifies', entry } as KoalaEntry }
   }
@@ -59,7 +66,9 @@ function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<st
   const fields: Record<string, unknown> = {}
   const messageId = mapped.message_id ?? event.messageId ?? derivedMessageId(event)
   fields.message_id = typeof messageId === 'number' ? String(messageId) : messageId
-  const sentAt = toIsoDate(mapped.sent_at ?? event.timestamp ?? event.originalTimestamp ?? event.receivedAt)
+  // The first time that parses: a garbled timestamp falls back like a missing one.
+  const sentAt =
+    toIsoDate(mapped.sent_at) ?? toIsoDate(event.timestamp) ?? toIsoDate(event.originalTimestamp) ?? toIsoDate(event.receivedAt)
   if (sentAt !== undefined) fields.sent_at = sentAt
   copyIfDefined(fields, mapped, 'context')
   return fields
@@ -80,7 +89,19 @@ function toIsoDate(value: unknown): string | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
 }
 
-/** A company domain from a domain or a website URL: host only, lower case, no `www.`. */
+// A host name with at least one dot and a letter TLD: what Koala can make an Account of.
+const HOST_NAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/
+
+/** The first candidate (a string, or a list of them in order) that is a valid company domain. */
+export function firstDomain(value: unknown): string | undefined {
+  for (const candidate of Array.isArray(value) ? value : [value]) {
+    const domain = normalizeDomain(candidate)
+    if (domain !== undefined) return domain
+  }
+  return undefined
+}
+
+/** A company domain from a domain or a website URL: host only, lower case, no `www.`; undefined when not a host name. */
 export function normalizeDomain(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined
   let host = value.trim().toLowerCase()
@@ -95,7 +116,7 @@ export function normalizeDomain(value: unknown): string | undefined {
     host = host.split(/[/?#]/, 1)[0].split(':', 1)[0]
   }
   host = host.replace(/^www\./, '').replace(/\.$/, '')
-  return host === '' ? undefined : host
+  return HOST_NAME.test(host) ? host : undefined
 }
 
 function copyIfDefined(target: Record<string, unknown>, source: Record<string, unknown>, key: string): void {

@@ -7,6 +7,7 @@ import { groupByPerson } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
 import type { KoalaEntry, KoalaRequest } from '../koala/request-schema'
 import type { MapResult } from '../mapping/compile-mapping'
+import { messageIdOf } from '../segment/message-id'
 import type { Workspace } from '../mapping/workspace-registry'
 import type { Metrics } from './metrics'
 
@@ -113,7 +114,3 @@ export async function deliverEvents(
   return { status: 200, body: summary }
 }
 
-function messageIdOf(value: unknown): string | null {
-  const id = typeof value === 'object' && value !== null ? (value as { messageId?: unknown }).messageId : undefined
-  return typeof id === 'string' ? id : null
-}

@@ -158,12 +158,62 @@ describe('compileMapping with the default mapping', () => {
     expect(sent(override.map(event))[0]).to.deep.include({ person: { email: 'work@b.co', profile_id: UUID2 } })
     // Where the override finds nothing, the workspace rule still applies.
     expect(sent(override.map(track({ context: { traits: { email: 'home@b.co' } } })))[0]).to.deep.include({ person: { email: 'home@b.co' } })
+    // An unusable override (not an email, not a UUID) counts as missing too, and is noted.
+    const bad = override.map(track({ context: { traits: { email: 'home@b.co' } }, properties: { work_email: 'nope', cookie: 'x' } }), { explain: true })
+    expect(sent(bad)[0]).to.deep.include({ person: { email: 'home@b.co' } })
+    expect(bad.explain!.notes).to.include.members(['subscription mapping: email is not an email address', 'subscription mapping: profile_id is not a UUID'])
   })
 
   it('drops an event whose mapped entry Koala would refuse, naming the field', () => {
-    const result = defaultMapper.map({ type: 'identify', messageId: 'v', traits: { email: 'a@b.co', vip: 'yes' } })
+    const numbered = mapper((c) => (c.subscriptions[0].mapping.event = { '@path': '$.properties.n' }))
+    const result = numbered.map(track({ properties: { n: 5, email: 'a@b.co' } }))
     expect(result).to.deep.include({ outcome: 'drop', reason: 'invalid_for_koala' })
-    if (result.outcome === 'drop') expect(result.detail).to.match(/\/identifies\/0\/traits\/vip/)
+    if (result.outcome === 'drop') expect(result.detail).to.match(/^Track Calls: \/events\/0\/event: /)
+  })
+
+  it('keeps an identify whose typed traits are off: converts what converts losslessly, leaves out the rest, and says so', () => {
+    const result = defaultMapper.map(
+      { type: 'identify', messageId: 'v', traits: { email: ' Ada@Example.com ', vip: 'yes', is_current_customer: 'TRUE', billing_plan: 3, other: 'kept' } },
+      { explain: true }
+    )
+    const [entry] = sent(result)
+    expect(entry).to.deep.include({ person: { email: 'ada@example.com' } })
+    expect((entry.entry as any).traits).to.deep.equal({ email: 'ada@example.com', is_current_customer: true, billing_plan: '3', other: 'kept' })
+    expect(result.explain!.notes).to.deep.equal(['traits.vip left out: Koala wants a boolean'])
+    const unusable = sent(defaultMapper.map({ type: 'identify', messageId: 'w', traits: { email: 'ada' }, context: { traits: { email: 'a@b.co' } } }))
+    expect(unusable[0]).to.deep.include({ person: { email: 'a@b.co' } })
+    expect((unusable[0].entry as any).traits).to.deep.equal({})
+  })
+
+  it('conforms account traits: headcount "50" becomes 50, a float is left out', () => {
+    const group = (traits: Record<string, unknown>) => (sent(defaultMapper.map({ type: 'group', groupId: 7, messageId: 'g', traits }))[0].entry as any).traits
+    expect(group({ domain: 'acme.com', headcount: '50', vip: 'false' })).to.deep.equal({ domain: 'acme.com', headcount: 50, vip: false, group_id: '7' })
+    expect(group({ domain: 'acme.com', headcount: 12.5 })).to.deep.equal({ domain: 'acme.com', group_id: '7' })
+  })
+
+  it('takes the first valid domain: a bad traits.domain falls back to traits.website, and nothing invalid is sent', () => {
+    const account = (traits: Record<string, unknown>) => defaultMapper.map({ type: 'group', groupId: 'g', messageId: 'g', traits })
+    expect(sent(account({ domain: 'Acme Inc', website: 'https://acme.io/x' }))[0]).to.deep.include({ account: { domain: 'acme.io' } })
+    expect(sent(account({ domain: 'user@acme.com', website: 'http://www.acme.co.uk:8080' }))[0]).to.deep.include({ account: { domain: 'acme.co.uk' } })
+    expect(account({ domain: 'localhost', website: 'not a url' })).to.deep.include({ outcome: 'drop', reason: 'no_identity' })
+  })
+
+  it('skips only the listed call types of a skipped library: identifies and groups from analytics.js still go', () => {
+    const browser = { library: { name: 'analytics.js' }, traits: { email: 'a@b.co' } }
+    expect(defaultMapper.map(track({ context: browser }))).to.deep.include({ reason: 'analytics_js' })
+    expect(defaultMapper.map({ type: 'page', messageId: 'p', context: browser })).to.deep.include({ reason: 'analytics_js' })
+    expect(defaultMapper.map({ type: 'identify', messageId: 'i', traits: { email: 'a@b.co' }, context: browser }).outcome).to.equal('send')
+    expect(defaultMapper.map({ type: 'group', groupId: 'g', messageId: 'g', traits: { domain: 'acme.com' }, context: browser }).outcome).to.equal('send')
+  })
+
+  it('falls back to the next time when timestamp is present but garbled', () => {
+    const entry = sent(defaultMapper.map(track({ timestamp: 'yesterday-ish', originalTimestamp: '2026-01-02T03:04:05Z', properties: { email: 'a@b.co' } })))[0]
+    expect((entry.entry as any).sent_at).to.equal('2026-01-02T03:04:05.000Z')
+  })
+
+  it('lower-cases a profile_id, so one person\'s entries share a request', () => {
+    const upper = UUID.toUpperCase()
+    expect(sent(defaultMapper.map(track({ properties: { profile_id: upper } })))[0]).to.deep.include({ person: { profile_id: UUID } })
   })
 
   it('leaves Object.prototype untouched by events carrying __proto__ and constructor keys', () => {
