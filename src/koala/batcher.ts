@@ -42,7 +42,8 @@ function keyOf(entry: KoalaEntry): string {
 /**
  * Groups entries into Koala requests: one open request per person (and per
  * account), at most `limit` entries per kind each. Entry order is kept within a
- * person; requests come out in the order their first entry came in.
+ * person: a full request is closed (returned by add()) before that person's next
+ * one opens; flush() returns the open ones in the order their first entry came in.
  */
 export class KoalaBatcher {
   private readonly open = new Map<string, PendingRequest>()
@@ -74,6 +75,20 @@ export class KoalaBatcher {
   /** Entries waiting in open requests (the replay bounds its buffer with this). */
   get size(): number {
     return this.pendingEntries
+  }
+
+  /**
+   * Closes the open request whose first entry came in first, or returns undefined when
+   * none is open. The replay uses it to make room in a bounded buffer, and to send
+   * what has waited too long, while younger requests keep filling.
+   */
+  flushOldest(): KoalaRequest | undefined {
+    const oldest = this.open.entries().next()
+    if (oldest.done === true) return undefined
+    const [key, pending] = oldest.value
+    this.open.delete(key)
+    this.pendingEntries -= pending.size
+    return pending.toRequest()
   }
 
   /** Closes every open request and returns them, oldest first. */

@@ -31,10 +31,3 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination
   )
 }
-
-/** `a***@example.com`: enough to recognise a person in a log, not enough to read the address. */
-export function maskEmail(email: string): string {
-  const at = email.indexOf('@')
-  if (at < 1) return '***'
-  return `${email[0]}***${email.slice(at)}`
-}

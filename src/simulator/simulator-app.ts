@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import pino, { type Logger } from 'pino'
 import { controlRoutes } from './control-routes'
@@ -33,6 +34,8 @@ export function createSimulatorApp(options: SimulatorAppOptions = {}): Simulator
   const faults = new FaultQueue()
   if (options.faults !== undefined) faults.add(faultsOrThrow(options.faults))
   const closing = new AbortController()
+  // Every request delayed by a latency fault listens on this one signal; hundreds at once are expected.
+  setMaxListeners(0, closing.signal)
   const state = { faults, log, closing: closing.signal, keys: options.keys && new Set(options.keys) }
 
   const app = express()

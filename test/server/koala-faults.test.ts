@@ -105,3 +105,26 @@ describe('Koala faults at the doors', function () {
     expect(metrics).to.contain('koala_adapter_koala_request_duration_seconds_bucket')
   })
 })
+
+describe('a large Actions batch while Koala is slow', function () {
+  this.timeout(30_000)
+
+  it('delivers 1000 events of 200 people within Segment\'s 5 s when Koala answers in 100 ms', async () => {
+    const { startSimulator } = await import('../../src/simulator/start-simulator')
+    const sim = await startSimulator({ port: 0 })
+    sim.addFaults({ latencyMs: 100, times: 1_000 })
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl } })
+    try {
+      const events = Array.from({ length: 1000 }, (_, i) => trackEvent(i, { context: { traits: { email: `person${i % 200}@example.com` } } }))
+      const started = Date.now()
+      const answer = await post(`${service.url}/webhook/default`, events)
+      expect(answer.status, JSON.stringify(answer.body).slice(0, 300)).to.equal(200)
+      expect(answer.body).to.deep.include({ delivered: 1000, requests: 200 })
+      expect(Date.now() - started).to.be.below(5_000)
+      expect(sim.requests()).to.have.length(200)
+    } finally {
+      await service.stop()
+      await sim.close()
+    }
+  })
+})
