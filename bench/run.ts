@@ -1,11 +1,13 @@
 /** `npm run bench [-- mapping|webhook|replay]`: each scenario prints ours next to its baseline from the same run. */
 import os from 'node:os'
 import { mappingBench } from './mapping.bench'
+import { replayBench } from './replay.bench'
 import { webhookBench } from './webhook.bench'
 
 const SCENARIOS: Record<string, () => Promise<{ lines: string[] }> | { lines: string[] }> = {
   mapping: mappingBench,
-  webhook: webhookBench
+  webhook: webhookBench,
+  replay: replayBench
 }
 
 async function main(): Promise<void> {

@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander'
 import { AdapterError } from './errors'
 import { runCheck } from './cli/check-command'
 import { runMap } from './cli/map-command'
+import { runReplayCommand, type ReplayCommandOptions } from './cli/replay-command'
 import { BUILTIN_MAPPINGS_DIR, mappingsDir } from './cli/mappings-dir'
 import { runServe } from './cli/serve-command'
 import { runSim } from './cli/sim-command'
@@ -47,6 +48,28 @@ function buildProgram(): Command {
     .option('--mappings <dir>', 'mapping folder (default: ./mappings, else the built-in one)')
     .action(async (options: { port?: number; mappings?: string }) => {
       await runServe({ port: options.port, mappingsDir: mappingsDir(options.mappings), builtinDefaultFile: `${BUILTIN_MAPPINGS_DIR}/default.json` })
+    })
+
+  program
+    .command('replay')
+    .description('replay Segment archives into Koala: S3 layout folders, .gz/.json/.jsonl/.ndjson files (compressed or not), or - for stdin')
+    .argument('<paths...>', 'files, folders (walked; [prefix/]segment-logs/<source-id>/<day-ms>/ understood) or - for stdin')
+    .requiredOption('--workspace <name>', 'the workspace whose mapping and Koala key to use (<mappings>/<name>.json; default is built in)')
+    .option('--mappings <dir>', 'mapping folder (default: ./mappings, else the built-in one)')
+    .option('--from <date>', 'only events from this ISO date or date-time on (by timestamp; earlier day folders are skipped)')
+    .option('--to <date>', 'only events before the end of this date, or before this date-time (later day folders are skipped)')
+    .option('--source <id>', 'only this Segment source id (its segment-logs/<id>/ folder); repeatable', (id: string, ids: string[]) => [...ids, id], [])
+    .option('--shard <K/N>', 'take shard K of N: a stable split of the files, so N machines share one archive')
+    .option('--concurrency <n>', 'Koala requests in flight (default: REPLAY_CONCURRENCY, else 8)')
+    .option('--rate <r>', 'at most R Koala requests per second')
+    .option('--dry-run', 'send nothing: write the Koala requests as NDJSON {"endpoint","body"} (needs no Koala key)')
+    .option('--out <file>', 'with --dry-run: write the requests here instead of stdout')
+    .option('--checkpoint <file>', 'record progress here and resume from it: a killed run, started again the same way, picks up where it stopped')
+    .option('--dead-letter <file>', `append what Koala refused or that ran out of retries here, as replayable NDJSON (default: ./replay-dead-letter.ndjson)`)
+    .option('--json', 'print the summary as JSON on stdout')
+    .option('--quiet', 'no progress bar or progress lines')
+    .action(async (paths: string[], options: ReplayCommandOptions) => {
+      process.exitCode = await runReplayCommand(paths, options)
     })
 
   program

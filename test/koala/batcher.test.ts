@@ -66,6 +66,23 @@ describe('KoalaBatcher', () => {
     expect(batcher.size).to.equal(0)
   })
 
+  it('closes the oldest open request first, one at a time, and keeps the others filling', () => {
+    const batcher = new KoalaBatcher(2)
+    batcher.add(track(ADA, 1))
+    batcher.add(track(BOB, 2))
+    batcher.add(track(ADA, 3))
+    // ADA's first request is full and closes; her fresh one is now younger than BOB's.
+    batcher.add(track(ADA, 4))
+    const events = (request: unknown) => ((request as { body: ProfileBatchRequest }).body.events ?? []).map((e) => e.event)
+    expect(events(batcher.flushOldest())).to.deep.equal(['E2'])
+    expect(batcher.size).to.equal(1)
+    batcher.add(track(BOB, 5))
+    expect(events(batcher.flushOldest())).to.deep.equal(['E4'])
+    expect(events(batcher.flushOldest())).to.deep.equal(['E5'])
+    expect(batcher.flushOldest()).to.equal(undefined)
+    expect(batcher.size).to.equal(0)
+  })
+
   it('refuses to return a body that fails Koala\'s schema', () => {
     expect(() => groupByPerson([track({}, 1)])).to.throw(/fails Koala's schema/)
     expect(() => groupByPerson([track({ profile_id: 'nope' }, 1)])).to.throw(/profile_id/)

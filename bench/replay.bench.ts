@@ -1,0 +1,146 @@
+import { spawn } from 'node:child_process'
+import { createReadStream, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { createGunzip, gzipSync } from 'node:zlib'
+import { trackEvents } from './generate-events'
+import { formatRate } from './measure'
+
+const ROOT = path.join(__dirname, '..')
+const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
+const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)
+const DAYS = 10
+const FILES_PER_DAY = 4
+const ROUNDS = Number(process.env.BENCH_REPLAY_ROUNDS ?? 2)
+const SOURCE_ID = 'BenchSrc01'
+const DAY_MS = 24 * 60 * 60 * 1000
+
+/**
+ * An archive of EVENTS track calls (~1 KB, 500 people) in Segment's S3 layout, 10 day
+ * folders × 4 files, each file two gzip members. Built once and cached in .bench-data/
+ * (git-ignored): a million events take about a minute to gzip.
+ */
+function archive(): { root: string; dayFolders: string[] } {
+  const root = path.join(ROOT, '.bench-data', `replay-${EVENTS}`)
+  const logs = path.join(root, 'segment-logs', SOURCE_ID)
+  const complete = path.join(root, '.complete')
+  if (!existsSync(complete)) {
+    rmSync(root, { recursive: true, force: true })
+    const perFile = Math.ceil(EVENTS / (DAYS * FILES_PER_DAY))
+    let written = 0
+    for (let day = 0; day < DAYS; day++) {
+      const dayMs = Date.UTC(2026, 10, 1) + day * DAY_MS
+      mkdirSync(path.join(logs, String(dayMs)), { recursive: true })
+      for (let part = 0; part < FILES_PER_DAY && written < EVENTS; part++) {
+        const count = Math.min(perFile, EVENTS - written)
+        const events = trackEvents(count, 500, 1000 + day * FILES_PER_DAY + part)
+        events.forEach((event, i) => {
+          const time = new Date(dayMs + part * 6 * 3600_000 + i * 100).toISOString()
+          Object.assign(event, { messageId: `bench-${day}-${part}-${i}`, timestamp: time, originalTimestamp: time, receivedAt: time, sentAt: time })
+        })
+        const lines = events.map((event) => JSON.stringify(event))
+        const half = Math.floor(lines.length / 2)
+        const members = [lines.slice(0, half), lines.slice(half)].map((chunk) => gzipSync(chunk.join('\n') + '\n'))
+        writeFileSync(path.join(logs, String(dayMs), `${dayMs + part}.part-${part}.gz`), Buffer.concat(members))
+        written += count
+      }
+      process.stderr.write(`replay bench: generated day ${day + 1} of ${DAYS}\n`)
+    }
+    writeFileSync(complete, `${EVENTS}\n`)
+  }
+  const dayFolders = readdirSync(logs).sort().map((day) => path.join(logs, day))
+  return { root, dayFolders }
+}
+
+type ChildFigures = { events: number; ms: number; maxRssKb: number }
+
+/** Runs `node <args>` with the peak-RSS reporter preloaded; `figures` reads events and ms from its stdout. */
+function measureChild(args: string[], figures: (stdout: string) => { events: number; ms: number }): Promise<ChildFigures> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--require', path.join(__dirname, 'report-max-rss.js'), ...args], { cwd: ROOT })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    child.on('close', (status) => {
+      const rss = /max-rss-kb (\d+)/.exec(stderr)
+      if (status !== 0 || rss === null) return reject(new Error(`child ${args.join(' ')} exited ${status}:\n${stderr.slice(-2000)}`))
+      resolve({ ...figures(stdout), maxRssKb: Number(rss[1]) })
+    })
+  })
+}
+
+/** `replay --dry-run --out /dev/null` over `paths`; its own summary gives events and elapsed time (start-up excluded). */
+function ours(paths: string[]): Promise<ChildFigures> {
+  return measureChild([BIN, 'replay', '--workspace', 'default', '--dry-run', '--out', '/dev/null', '--json', '--quiet', ...paths], (stdout) => {
+    const summary = JSON.parse(stdout)
+    return { events: summary.events.read, ms: summary.elapsedMs }
+  })
+}
+
+/** The baseline, in a child of its own like ours: gunzip, split lines, JSON.parse, nothing else. */
+function baseline(dayFolders: string[]): Promise<ChildFigures> {
+  return measureChild(['-r', 'ts-node/register', __filename, '--baseline', ...dayFolders], (stdout) => JSON.parse(stdout))
+}
+
+async function runBaseline(dayFolders: string[]): Promise<void> {
+  const started = process.hrtime.bigint()
+  let events = 0
+  let sink = 0
+  for (const dir of dayFolders) {
+    for (const name of readdirSync(dir).sort()) {
+      const gunzip = createReadStream(path.join(dir, name), { highWaterMark: 256 * 1024 }).pipe(createGunzip())
+      gunzip.setEncoding('utf8')
+      let partial = ''
+      for await (const text of gunzip as AsyncIterable<string>) {
+        const lines = (partial + text).split('\n')
+        partial = lines.pop()!
+        for (const line of lines) {
+          if (line === '') continue
+          sink += (JSON.parse(line) as { type: string }).type.length
+          events++
+        }
+      }
+    }
+  }
+  if (sink === 0) throw new Error('nothing parsed')
+  process.stdout.write(JSON.stringify({ events, ms: Number(process.hrtime.bigint() - started) / 1e6 }) + '\n')
+}
+
+/** The dry run vs plain gunzip + split + JSON.parse of the same files, and peak RSS on the whole archive and a quarter of it. */
+export async function replayBench(): Promise<{ lines: string[]; figures: Record<string, number> }> {
+  const { root, dayFolders } = archive()
+  const base: ChildFigures[] = []
+  const mine: ChildFigures[] = []
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternating, so a noisy neighbour hits both alike.
+    if (round % 2 === 0) {
+      base.push(await baseline(dayFolders))
+      mine.push(await ours([root]))
+    } else {
+      mine.push(await ours([root]))
+      base.push(await baseline(dayFolders))
+    }
+  }
+  const files = dayFolders.flatMap((dir) => readdirSync(dir).sort().map((name) => path.join(dir, name)))
+  const quarter = await ours(files.slice(0, Math.ceil(files.length / 4)))
+  const best = (runs: ChildFigures[]) => runs.reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a))
+  const b = best(base)
+  const o = best(mine)
+  const baseRate = (b.events / b.ms) * 1000
+  const ourRate = (o.events / o.ms) * 1000
+  const peak = Math.max(...mine.map((run) => run.maxRssKb)) / 1024
+  const lines = [
+    `replay: ${o.events.toLocaleString('en-US')} events (~1 KB track calls, 500 people) in ${DAYS * FILES_PER_DAY} multi-member .gz files, S3 layout; best of ${ROUNDS} runs each, separate processes`,
+    `  gunzip + split + JSON.parse            ${formatRate(baseRate).padStart(10)}  (${(b.ms / 1000).toFixed(1)} s, peak RSS ${(b.maxRssKb / 1024).toFixed(0)} MB)`,
+    `  replay --dry-run --out /dev/null       ${formatRate(ourRate).padStart(10)}  (${(o.ms / 1000).toFixed(1)} s, peak RSS ${peak.toFixed(0)} MB)`,
+    `  same, a quarter of the archive         ${formatRate((quarter.events / quarter.ms) * 1000).padStart(10)}  (${quarter.events.toLocaleString('en-US')} events, peak RSS ${(quarter.maxRssKb / 1024).toFixed(0)} MB)`,
+    `  ratio replay / baseline: ${(ourRate / baseRate).toFixed(2)} (goal >= 0.5); peak RSS ${peak.toFixed(0)} MB (goal <= 256 MB, flat: ${(quarter.maxRssKb / 1024).toFixed(0)} MB on a quarter)`
+  ]
+  return { lines, figures: { baseline: baseRate, replay: ourRate, ratio: ourRate / baseRate, peakRssMb: peak, quarterPeakRssMb: quarter.maxRssKb / 1024 } }
+}
+
+if (require.main === module) {
+  const at = process.argv.indexOf('--baseline')
+  if (at >= 0) void runBaseline(process.argv.slice(at + 1))
+  else void replayBench().then((result) => console.log(result.lines.join('\n')))
+}

@@ -1,0 +1,56 @@
+import { closeSync, openSync, writeSync } from 'node:fs'
+
+/** Why Koala did not take a request: what each of its events' dead-letter lines records. */
+export type DeadLetterReason = {
+  endpoint: string
+  /** Koala's HTTP status; absent when no answer came (a network error, the budget ran out). */
+  status?: number
+  /** Koala's error code, or the network error's. */
+  code?: string
+  error: string
+}
+
+/**
+ * The dead-letter file: NDJSON, one line per event Koala refused for good or that
+ * ran out of retries, `{"deadLetter":{…reason, at},"event":{…the Segment event as read…}}`.
+ * `replay` reads such lines as the event they hold, so the file is itself an input.
+ */
+export class DeadLetterFile {
+  private fd: number | undefined
+  private written = 0
+
+  constructor(readonly path: string) {}
+
+  /**
+   * Appends one line per event (each the JSON text of a Segment event). Synchronous on
+   * purpose: once this returns the lines are in the OS's hands, so marking the events
+   * settled in the checkpoint afterwards cannot lose them, even to a SIGKILL.
+   */
+  write(events: readonly string[], reason: DeadLetterReason): void {
+    if (events.length === 0) return
+    const head = `{"deadLetter":${JSON.stringify({ ...reason, at: new Date().toISOString() })},"event":`
+    const text = events.map((event) => `${head}${event}}\n`).join('')
+    // Opened on the first dead letter only: a clean run leaves no empty file behind. Appended, so a resumed run keeps the earlier lines.
+    this.fd ??= openSync(this.path, 'a')
+    const bytes = Buffer.from(text)
+    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done)
+    this.written += events.length
+  }
+
+  /** Events written by this run. */
+  get count(): number {
+    return this.written
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd)
+    this.fd = undefined
+  }
+}
+
+/** The Segment event a dead-letter line holds; any other value is returned as it is. */
+export function unwrapDeadLetter(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
+  const record = value as { deadLetter?: unknown; event?: unknown }
+  return typeof record.deadLetter === 'object' && record.deadLetter !== null && 'event' in record ? record.event : value
+}

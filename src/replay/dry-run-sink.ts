@@ -1,0 +1,44 @@
+import { once } from 'node:events'
+import type { Writable } from 'node:stream'
+import type { ReplaySink } from './replay-sink'
+
+/** Writes gathered this large go out as one: fewer, larger writes to the file or pipe. */
+const WRITE_BYTES = 64 * 1024
+
+/**
+ * A dry run's sink: writes each request as one NDJSON line `{"endpoint":…,"body":…}`
+ * and sends nothing. A request counts as settled once it is handed to the stream;
+ * the stream's backpressure pauses the reading through `ready()`.
+ */
+export function createDryRunSink(out: Writable, options: { end: boolean }): ReplaySink {
+  let buffered: string[] = []
+  let bufferedChars = 0
+  const push = (): void => {
+    if (buffered.length === 0) return
+    out.write(buffered.join(''))
+    buffered = []
+    bufferedChars = 0
+  }
+  return {
+    submit(request, settled) {
+      const line = JSON.stringify(request) + '\n'
+      buffered.push(line)
+      bufferedChars += line.length
+      if (bufferedChars >= WRITE_BYTES) push()
+      settled({ ok: true, status: 'written' })
+    },
+    backlog: () => 0,
+    ready() {
+      return out.writableNeedDrain ? once(out, 'drain').then(() => undefined) : undefined
+    },
+    async close() {
+      push()
+      if (!options.end) {
+        if (out.writableNeedDrain) await once(out, 'drain')
+        return
+      }
+      out.end()
+      await once(out, 'finish')
+    }
+  }
+}

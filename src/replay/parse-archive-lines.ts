@@ -1,0 +1,93 @@
+/**
+ * One position of an input: a decoded line, or why it could not be decoded. `line` is
+ * 1-based. The line's text is not kept: V8 slices lines out of the chunk they came in,
+ * so holding one would hold the whole chunk for as long as its event waits.
+ */
+export type ArchiveLine = { line: number; value: unknown; error?: undefined } | { line: number; error: string }
+
+export type ParsedBatch = {
+  items: ArchiveLine[]
+  /** The last physical line this batch covers, blank and skipped ones included. */
+  lastLine: number
+}
+
+export type ParseLinesOptions = {
+  /** Lines below this were settled by an earlier run: counted, never parsed. */
+  skipBelow: number
+  /** The most a multi-line JSON document may hold (it is the one input that is not streamed). */
+  maxDocumentBytes: number
+}
+
+/**
+ * Parses NDJSON lines, one JSON value each. A file whose first line is only an opening
+ * bracket (a pretty-printed `.json` export, an event copied from Segment's debugger)
+ * is read as ONE document at that line, up to `maxDocumentBytes`; that decision rests on
+ * the first line alone, so a checkpoint means the same thing when a run resumes.
+ */
+export async function* parseArchiveLines(batches: AsyncIterable<string[]>, options: ParseLinesOptions): AsyncGenerator<ParsedBatch> {
+  let line = 0
+  let sawFirst = false
+  let document: string[] | undefined
+  let documentLine = 0
+  let documentChars = 0
+  for await (const lines of batches) {
+    const items: ArchiveLine[] = []
+    for (const text of lines) {
+      line++
+      if (document !== undefined) {
+        documentChars += text.length + 1
+        if (documentChars > options.maxDocumentBytes) {
+          throw new Error(`line ${documentLine} opens a JSON document that is not NDJSON and is longer than ${options.maxDocumentBytes} bytes`)
+        }
+        document.push(text)
+        continue
+      }
+      if (!sawFirst && text.trim() !== '') {
+        sawFirst = true
+        if (DOCUMENT_OPENING.test(text)) {
+          document = [text]
+          documentLine = line
+          documentChars = text.length
+          continue
+        }
+      }
+      if (line < options.skipBelow) continue
+      const item = parseLine(line, text)
+      if (item !== BLANK) items.push(item)
+    }
+    if (document === undefined) yield { items, lastLine: line }
+  }
+  if (document === undefined) return
+  let value: unknown
+  try {
+    value = JSON.parse(document.join('\n'))
+  } catch {
+    // Not one document after all: an NDJSON file whose first line is only a bracket. Read it as lines.
+    const items = document.map((lineText, i) => parseLine(documentLine + i, lineText))
+    yield { items: items.filter((item) => item !== BLANK && item.line >= options.skipBelow), lastLine: line }
+    return
+  }
+  yield { items: options.skipBelow > documentLine ? [] : [{ line: documentLine, value }], lastLine: line }
+}
+
+/** What JSON.stringify(x, null, 2), jq and Python's json.dump(indent=…) put on a document's first line. */
+const DOCUMENT_OPENING = /^\s*[[{]\s*[[{]?\s*$/
+
+const BLANK: ArchiveLine = { line: 0, error: 'blank' }
+
+function parseLine(line: number, text: string): ArchiveLine {
+  try {
+    return { line, value: JSON.parse(text) }
+  } catch (error) {
+    if (text.trim() === '') return BLANK
+    return { line, error: `malformed JSON: ${describeJsonError(error as Error)}` }
+  }
+}
+
+/**
+ * V8's message without the quoted excerpt of the input it appends ("…", "{"email":…"
+ * is not valid JSON): an excerpt could hold an email, and reports must not.
+ */
+export function describeJsonError(error: Error): string {
+  return error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'")
+}

@@ -1,0 +1,103 @@
+import type { DropReason } from '../drop-reasons'
+
+/** What one replay run did, counted as it goes; the summary and the exit status are read from it. */
+export class ReplayCounters {
+  readonly startedAt = Date.now()
+  filesRead = 0
+  /** Already done according to the checkpoint. */
+  filesSkipped = 0
+  eventsRead = 0
+  eventsSent = 0
+  /** Outside --from/--to. */
+  eventsOutsideRange = 0
+  deadLettered = 0
+  readonly dropped: Partial<Record<DropReason, number>> = {}
+  /** Lines that are not JSON, each reported with its file and line. */
+  malformedLines = 0
+  /** Files cut short: a corrupt gzip member, a truncated gzip, an unreadable file. */
+  readErrors = 0
+  /** Final outcome of each request: HTTP status, network error code, or `written` for a dry run. */
+  readonly requests: Record<string, number> = {}
+  retries = 0
+
+  drop(reason: DropReason): void {
+    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+  }
+
+  request(status: string): void {
+    this.requests[status] = (this.requests[status] ?? 0) + 1
+  }
+
+  get droppedTotal(): number {
+    return Object.values(this.dropped).reduce((sum, n) => sum + (n ?? 0), 0)
+  }
+}
+
+/** The end-of-run summary as `--json` prints it. */
+export type ReplaySummary = {
+  dryRun: boolean
+  files: { read: number; skippedAsDone: number; readErrors: number }
+  events: {
+    read: number
+    sent: number
+    dropped: number
+    droppedByReason: Partial<Record<DropReason, number>>
+    outsideRange: number
+    deadLettered: number
+    malformedLines: number
+  }
+  requests: { total: number; byStatus: Record<string, number>; retries: number }
+  deadLetterFile?: string
+  checkpoint?: string
+  /** Set when the run stopped before the end (Koala refused the key). */
+  stopped?: string
+  elapsedMs: number
+}
+
+/** The summary of a finished (or stopped) run. */
+export function summarize(counters: ReplayCounters, extra: { dryRun: boolean; deadLetterFile?: string; checkpoint?: string; stopped?: string }): ReplaySummary {
+  const summary: ReplaySummary = {
+    dryRun: extra.dryRun,
+    files: { read: counters.filesRead, skippedAsDone: counters.filesSkipped, readErrors: counters.readErrors },
+    events: {
+      read: counters.eventsRead,
+      sent: counters.eventsSent,
+      dropped: counters.droppedTotal,
+      droppedByReason: { ...counters.dropped },
+      outsideRange: counters.eventsOutsideRange,
+      deadLettered: counters.deadLettered,
+      malformedLines: counters.malformedLines
+    },
+    requests: { total: Object.values(counters.requests).reduce((a, b) => a + b, 0), byStatus: { ...counters.requests }, retries: counters.retries },
+    elapsedMs: Date.now() - counters.startedAt
+  }
+  if (counters.deadLettered > 0 && extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile
+  if (extra.checkpoint !== undefined) summary.checkpoint = extra.checkpoint
+  if (extra.stopped !== undefined) summary.stopped = extra.stopped
+  return summary
+}
+
+/** 0 when every event read was delivered or dropped by design; 1 when any was dead-lettered or could not be read. */
+export function exitStatusOf(summary: ReplaySummary): 0 | 1 {
+  const { events, files } = summary
+  return events.deadLettered > 0 || events.malformedLines > 0 || files.readErrors > 0 ? 1 : 0
+}
+
+/** The summary for people: a few lines, numbers grouped by thousands. */
+export function formatSummary(summary: ReplaySummary): string[] {
+  const n = (value: number) => value.toLocaleString('en-US')
+  const { files, events, requests } = summary
+  const reasons = Object.entries(events.droppedByReason).map(([reason, count]) => `${reason} ${n(count ?? 0)}`)
+  const statuses = Object.entries(requests.byStatus).map(([status, count]) => `${status}: ${n(count)}`)
+  const lines = [
+    `replay ${summary.stopped !== undefined ? 'STOPPED' : 'done'}${summary.dryRun ? ' (dry run: nothing sent)' : ''} in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
+    `  files:    ${n(files.read)} read${files.skippedAsDone > 0 ? `, ${n(files.skippedAsDone)} already done (checkpoint)` : ''}${files.readErrors > 0 ? `, ${n(files.readErrors)} cut short by read errors` : ''}`,
+    `  events:   ${n(events.read)} read, ${n(events.sent)} ${summary.dryRun ? 'written' : 'sent'}, ${n(events.dropped)} dropped${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`,
+    `  requests: ${n(requests.total)}${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}, ${n(requests.retries)} retries`
+  ]
+  if (events.outsideRange > 0) lines.push(`  outside --from/--to: ${n(events.outsideRange)} events`)
+  if (events.malformedLines > 0) lines.push(`  malformed lines: ${n(events.malformedLines)} (reported above with file and line)`)
+  if (events.deadLettered > 0) lines.push(`  DEAD-LETTERED: ${n(events.deadLettered)} events, in ${summary.deadLetterFile ?? '?'} (replay that file to retry them)`)
+  if (summary.stopped !== undefined) lines.push(`  stopped: ${summary.stopped}`)
+  return lines
+}

@@ -1,0 +1,244 @@
+import { KoalaBatcher } from '../koala/batcher'
+import type { KoalaRequest } from '../koala/request-schema'
+import type { CompiledMapping } from '../mapping/compile-mapping'
+import { itemsOfDocument } from '../segment/read-events'
+import type { Checkpoint, FileStart } from './checkpoint'
+import { unwrapDeadLetter, type DeadLetterFile } from './dead-letter'
+import type { ArchiveFile } from './find-archive-files'
+import { FileProgress, type PendingLine } from './file-progress'
+import { parseArchiveLines } from './parse-archive-lines'
+import { LineTooLongError, readArchiveLines } from './read-archive-lines'
+import type { ReplayCounters } from './replay-summary'
+import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
+import type { ReplaySink, SinkOutcome } from './replay-sink'
+
+export type ReplayLimits = {
+  /** Entries held at once: open in the batcher plus submitted and not settled. */
+  bufferEntries: number
+  maxHoldMs: number
+  checkpointIntervalMs: number
+  maxLineBytes: number
+}
+
+export type ReplayPlan = {
+  files: readonly ArchiveFile[]
+  open(file: ArchiveFile): AsyncIterable<Buffer>
+  mapping: CompiledMapping
+  selection: ReplaySelection
+  sink: ReplaySink
+  deadLetter: DeadLetterFile
+  checkpoint?: Checkpoint
+  counters: ReplayCounters
+  limits: ReplayLimits
+  /** Problems found on the way (file and line), for the user. */
+  report(line: string): void
+  onBytes(bytes: number): void
+  /** Aborting saves the checkpoint at once (SIGINT, SIGTERM); the caller then exits. */
+  interrupt?: AbortSignal
+}
+
+/** Why the run ended early, when it did. */
+export type ReplayEnd = { stopped?: string }
+
+/** One Segment event with entries still to settle, and what to dead-letter if they fail. */
+type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; event: unknown }
+
+/**
+ * Replays the plan's files into its sink: reads each file as a stream, maps every
+ * event, batches entries per person across events and files, and keeps at most
+ * `bufferEntries` entries held (reading pauses at the bound). Every event ends
+ * delivered, dropped (counted by reason) or dead-lettered; the checkpoint records the
+ * first unsettled line of each file, so a run killed at any point resumes without a gap.
+ */
+export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
+  const { limits, counters, sink, checkpoint } = plan
+  const batcher = new KoalaBatcher()
+  /** Open entries (in the batcher), by the entry object the batcher puts into the request body. */
+  const origins = new Map<object, EventRecord>()
+  const progress = new Map<string, FileProgress>()
+  const filtering = hasRange(plan.selection)
+  let held = 0
+  let stopped: string | undefined
+  let wake: (() => void) | undefined
+  let lastAdded: object | undefined
+  let holdMarker: object | undefined
+
+  const settled = (): Promise<void> => new Promise((resolve) => (wake = resolve))
+  const positions = function* (): Generator<[string, FileStart]> {
+    for (const [absolute, file] of progress) yield [absolute, file.done ? 'done' : file.safeLine]
+  }
+  const saveCheckpoint = () => checkpoint?.save(positions())
+
+  const settle = (events: readonly EventRecord[], outcome: SinkOutcome): void => {
+    held -= events.length
+    counters.request(outcome.status)
+    if (!outcome.ok && outcome.stop === true) {
+      // Left unsettled on purpose: the checkpoint keeps these lines for the run that follows the fix.
+      stopped ??= `Koala refused the key (HTTP ${outcome.status}: ${outcome.reason.error}); fix it and run the same command again`
+    } else {
+      if (!outcome.ok) {
+        // An event whose entries span several failed requests is written once.
+        const lines: string[] = []
+        for (const record of events) {
+          if (record.failed) continue
+          record.failed = true
+          lines.push(JSON.stringify(record.event))
+        }
+        plan.deadLetter.write(lines, outcome.reason)
+      }
+      for (const record of events) {
+        if (--record.unsettled === 0) {
+          if (record.failed) counters.deadLettered++
+          else counters.eventsSent++
+        }
+        record.pending.progress.settle(record.pending)
+      }
+    }
+    const resolve = wake
+    wake = undefined
+    resolve?.()
+  }
+
+  /** Hands a closed request to the sink; returns how many entries it holds. */
+  const dispatch = (request: KoalaRequest): number => {
+    const events: EventRecord[] = []
+    const body = request.body as Record<string, unknown>
+    for (const kind in body) {
+      const list = body[kind]
+      if (!Array.isArray(list)) continue
+      for (const entry of list) {
+        events.push(origins.get(entry)!)
+        origins.delete(entry)
+      }
+    }
+    held += events.length
+    sink.submit(request, (outcome) => settle(events, outcome))
+    return events.length
+  }
+
+  /**
+   * Reading pauses here until there is room. While the sink has requests waiting it
+   * just waits: open requests keep filling, which is when batching pays. When the sink
+   * runs dry, the oldest open requests go out, about a quarter of the bound at a time.
+   */
+  const makeRoom = async (): Promise<void> => {
+    while (batcher.size + held >= limits.bufferEntries && stopped === undefined) {
+      if (sink.backlog() === 0) {
+        for (let closed = 0; closed < limits.bufferEntries / 4; ) {
+          const request = batcher.flushOldest()
+          if (request === undefined) break
+          closed += dispatch(request)
+        }
+      }
+      if (held > 0) await settled()
+    }
+  }
+
+  const handleValue = (value: unknown, line: number, file: FileProgress): void => {
+    const unwrapped = unwrapDeadLetter(value)
+    const events = Array.isArray(unwrapped) || Array.isArray((unwrapped as { batch?: unknown } | null)?.batch)
+      ? itemsOfDocument(unwrapped).map((item) => item.value)
+      : [unwrapped]
+    let pending: PendingLine | undefined
+    for (const event of events) {
+      counters.eventsRead++
+      if (filtering && !(typeof event === 'object' && event !== null && eventInRange(event as Record<string, unknown>, plan.selection))) {
+        counters.eventsOutsideRange++
+        continue
+      }
+      const result = plan.mapping.map(event)
+      if (result.outcome === 'drop') {
+        counters.drop(result.reason)
+        continue
+      }
+      // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
+      pending ??= file.track(line, 1)
+      pending.unsettled += result.entries.length
+      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event }
+      for (const entry of result.entries) {
+        origins.set(entry.entry, record)
+        lastAdded = entry.entry
+        const closed = batcher.add(entry)
+        if (closed !== undefined) dispatch(closed)
+      }
+    }
+    if (pending !== undefined) file.settle(pending)
+  }
+
+  /** Reads one file; false when the run stopped before its end (the rest is for the next run). */
+  const readFile = async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<boolean> => {
+    let lastLine = start - 1
+    try {
+      const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
+      for await (const batch of parseArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })) {
+        for (const item of batch.items) {
+          if (item.error !== undefined) {
+            counters.malformedLines++
+            plan.report(`${file.name}:${item.line}: ${item.error}`)
+          } else handleValue(item.value, item.line, fileProgress)
+          fileProgress.readUpTo(item.line + 1)
+          if (batcher.size + held >= limits.bufferEntries) await makeRoom()
+          if (stopped !== undefined) return false
+        }
+        lastLine = batch.lastLine
+        fileProgress.readUpTo(lastLine + 1)
+        const backpressure = sink.ready()
+        if (backpressure !== undefined) await backpressure
+      }
+    } catch (error) {
+      counters.readErrors++
+      const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
+      plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is skipped`)
+    }
+    return true
+  }
+
+  const checkpointTimer = checkpoint === undefined ? undefined : setInterval(saveCheckpoint, limits.checkpointIntervalMs)
+  // Every half hold-time, close what was already open at the previous tick, so nothing waits much longer than
+  // maxHoldMs, unless Koala is the bottleneck: then requests wait anyway, and are better full.
+  const holdTimer = setInterval(() => {
+    if (sink.backlog() === 0) {
+      while (holdMarker !== undefined && origins.has(holdMarker)) {
+        const request = batcher.flushOldest()
+        if (request === undefined) break
+        dispatch(request)
+      }
+    }
+    holdMarker = lastAdded
+  }, Math.max(1, limits.maxHoldMs / 2))
+  checkpointTimer?.unref()
+  holdTimer.unref()
+  const onInterrupt = () => saveCheckpoint()
+  plan.interrupt?.addEventListener('abort', onInterrupt)
+
+  try {
+    for (const file of plan.files) {
+      if (stopped !== undefined) break
+      const start = checkpoint?.startOf(file.absolute) ?? 1
+      if (start === 'done') {
+        counters.filesSkipped++
+        continue
+      }
+      counters.filesRead++
+      const fileProgress = new FileProgress(start)
+      progress.set(file.absolute, fileProgress)
+      if (await readFile(file, start, fileProgress)) fileProgress.finishReading()
+    }
+    if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
+    await sink.close()
+    saveCheckpoint()
+  } finally {
+    clearInterval(checkpointTimer)
+    clearInterval(holdTimer)
+    plan.interrupt?.removeEventListener('abort', onInterrupt)
+    plan.deadLetter.close()
+  }
+  return stopped === undefined ? {} : { stopped }
+}
+
+function describeReadError(error: NodeJS.ErrnoException): { kind: string; detail: string } {
+  if (error instanceof LineTooLongError) return { kind: 'read error', detail: error.message }
+  if (typeof error.code === 'string' && error.code.startsWith('Z_')) return { kind: 'gzip error', detail: error.message }
+  if (typeof error.code === 'string') return { kind: 'read error', detail: error.code }
+  return { kind: 'read error', detail: error.message }
+}

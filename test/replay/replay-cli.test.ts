@@ -1,0 +1,153 @@
+import { expect } from 'chai'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
+import { cli, cliAsync, DAY1, DAY_MS, KOALA_KEY, messageIdsOf, ndjson, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
+
+const SAMPLE = 'examples/segment-logs'
+
+describe('koala-adapter replay', function () {
+  this.timeout(60_000)
+
+  describe('dry run', () => {
+    it('writes the requests of the sample archive as NDJSON {endpoint, body} and sends nothing', () => {
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', SAMPLE])
+      expect(run.status, run.stderr).to.equal(0)
+      const requests = run.stdout.trim().split('\n').map((line) => JSON.parse(line))
+      expect(requests.length).to.be.within(2, 10)
+      for (const request of requests) expect(Object.keys(request)).to.deep.equal(['endpoint', 'body'])
+      expect(requests.map((r) => r.endpoint)).to.include('accounts/batch')
+      expect(run.stderr).to.match(/events: +48 read, 44 written, 4 dropped \(analytics_js 2, no_identity 2\)/)
+    })
+
+    it('selects by --from/--to and --source, writes to --out, and prints the summary as JSON with --json', () => {
+      const out = path.join(tempDir(), 'requests.ndjson')
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, '--json', '--quiet', '--from', '2026-11-02', '--to', '2026-11-02', '--source', 'Vh3bYQcAjH', SAMPLE])
+      expect(run.status, run.stderr).to.equal(0)
+      const summary = JSON.parse(run.stdout)
+      expect(summary).to.deep.include({ dryRun: true, files: { read: 1, skippedAsDone: 0, readErrors: 0 } })
+      expect(summary.events).to.include({ read: 24, sent: 22, dropped: 2 })
+      const ids = messageIdsOf(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line)))
+      expect(ids.every((id) => id.startsWith('sample-d2-'))).to.equal(true)
+      const none = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, '--json', '--source', 'other', SAMPLE])
+      expect(JSON.parse(none.stdout).files.read).to.equal(0)
+    })
+
+    it('reads gzip from stdin', () => {
+      const input = gzipSync(ndjson([trackEvent('s1', 'ada@example.com'), trackEvent('s2', 'ada@example.com')]))
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', '-'], {}, input as unknown as string)
+      expect(run.status, run.stderr).to.equal(0)
+      expect(messageIdsOf([JSON.parse(run.stdout)])).to.deep.equal(['s1', 's2'])
+    })
+
+    it('reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1', () => {
+      const root = tempDir()
+      const good = Array.from({ length: 300 }, (_, i) => trackEvent(`g${i}`, `p${i % 7}@example.com`))
+      const corruptMember = gzipSync(ndjson([trackEvent('c2', 'ada@example.com')]))
+      corruptMember[corruptMember.length - 6] ^= 0xff
+      const dir = path.dirname(writeArchiveFile(root, 'src', DAY1, '1-corrupt.gz', [[trackEvent('c1', 'ada@example.com')]]))
+      writeFileSync(path.join(dir, '1-corrupt.gz'), Buffer.concat([readFileSync(path.join(dir, '1-corrupt.gz')), corruptMember]))
+      const whole = gzipSync(ndjson(good))
+      writeFileSync(path.join(dir, '2-truncated.gz'), whole.subarray(0, whole.length - 200))
+      writeFileSync(path.join(dir, '3-bad-line.ndjson'), `${JSON.stringify(trackEvent('b1', 'ada@example.com'))}\n{"type": "track", "email": "hidden@example.com"\n${JSON.stringify(trackEvent('b3', 'ada@example.com'))}\n`)
+      writeArchiveFile(root, 'src', DAY1, '4-good.gz', [good.slice(0, 5)])
+
+      const out = path.join(tempDir(), 'out.ndjson')
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, root])
+      expect(run.status, run.stderr).to.equal(1)
+      expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is skipped/)
+      expect(run.stderr).to.match(/2-truncated\.gz: gzip error at ~line \d+: unexpected end of file/)
+      expect(run.stderr).to.match(/3-bad-line\.ndjson:2: malformed JSON: /)
+      expect(run.stderr).not.to.contain('hidden@example.com')
+      expect(run.stderr).to.match(/files: +4 read, 2 cut short by read errors/)
+      const ids = messageIdsOf(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line)))
+      expect(ids).to.include.members(['b1', 'b3', 'g0', 'g4'])
+    })
+  })
+
+  describe('usage errors exit 2', () => {
+    const cases: Array<[string, string[], RegExp]> = [
+      ['no --workspace', ['replay', '--dry-run', SAMPLE], /required option '--workspace <name>'/],
+      ['an unknown workspace', ['replay', '--workspace', 'nope', '--dry-run', SAMPLE], /no mapping for workspace "nope"/],
+      ['a bad --shard', ['replay', '--workspace', 'default', '--dry-run', '--shard', '3/2', SAMPLE], /--shard must be K\/N/],
+      ['a bad --from', ['replay', '--workspace', 'default', '--dry-run', '--from', 'monday', SAMPLE], /--from must be an ISO date/],
+      ['a missing path', ['replay', '--workspace', 'default', '--dry-run', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
+      ['--out without --dry-run', ['replay', '--workspace', 'default', '--out', 'x', SAMPLE], /--out is for --dry-run/],
+      ['--checkpoint on stdin', ['replay', '--workspace', 'default', '--checkpoint', 'c.json', '-'], /--checkpoint cannot resume stdin/],
+      ['an unset Koala key', ['replay', '--workspace', 'default', SAMPLE], /environment variable KOALA_PUBLIC_API_KEY is not set/]
+    ]
+    for (const [what, args, message] of cases) {
+      it(what, () => {
+        const run = cli(args)
+        expect(run.status, run.stderr).to.equal(2)
+        expect(run.stderr).to.match(message)
+      })
+    }
+
+    it('a checkpoint of another replay', () => {
+      const dir = tempDir()
+      const checkpoint = path.join(dir, 'checkpoint.json')
+      const koalaDown = { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: 'http://127.0.0.1:9', REPLAY_MAX_RETRIES: '0' }
+      const first = cli(['replay', '--workspace', 'default', '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), '--shard', '1/2', SAMPLE], koalaDown)
+      expect(existsSync(checkpoint), first.stderr).to.equal(true)
+      const run = cli(['replay', '--workspace', 'default', '--checkpoint', checkpoint, '--shard', '2/2', SAMPLE], { KOALA_PUBLIC_API_KEY: KOALA_KEY })
+      expect(run.status).to.equal(2)
+      expect(run.stderr).to.match(/belongs to another replay \(shard: it has "1\/2", this run "2\/2"\)/)
+    })
+  })
+
+  describe('delivering to Koala', () => {
+    let sim: RunningSimulator
+    before(async () => (sim = await startSimulator({ keys: [KOALA_KEY] })))
+    after(() => sim.close())
+    beforeEach(() => sim.reset())
+
+    const env = () => ({ KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl })
+
+    function archive(): { root: string; ids: string[] } {
+      const root = tempDir()
+      const ids: string[] = []
+      for (let day = 0; day < 2; day++) {
+        const events = Array.from({ length: 120 }, (_, i) => trackEvent(`d${day}-${i}`, `p${i % 6}@example.com`))
+        writeArchiveFile(root, 'src', DAY1 + day * DAY_MS, 'part.gz', [events.slice(0, 60), events.slice(60)])
+        ids.push(...events.map((e) => e.messageId))
+      }
+      return { root, ids }
+    }
+
+    it('absorbs 503s with retries, dead-letters what Koala refuses with a 400 and exits 1; the dead-letter file replayed later delivers the rest, exit 0', async () => {
+      const { root, ids } = archive()
+      const deadLetter = path.join(tempDir(), 'dead.ndjson')
+      sim.addFaults([{ status: 503, times: 3 }, { status: 400, body: { error: 'ingest suspended', code: 'suspended' }, times: 1 }])
+      const run = await cliAsync(['replay', '--workspace', 'default', '--json', '--concurrency', '1', '--dead-letter', deadLetter, root], env())
+      expect(run.status, run.stderr).to.equal(1)
+      const summary = JSON.parse(run.stdout)
+      expect(summary.requests.byStatus['400']).to.equal(1)
+      expect(summary.requests.retries).to.equal(3)
+      expect(summary.events.deadLettered).to.be.within(1, 30)
+      expect(summary.events.sent + summary.events.deadLettered).to.equal(ids.length)
+      expect(summary.deadLetterFile).to.equal(deadLetter)
+
+      const lines = readFileSync(deadLetter, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+      expect(lines).to.have.length(summary.events.deadLettered)
+      expect(lines[0].deadLetter).to.include({ endpoint: 'batch', status: 400, code: 'suspended', error: 'ingest suspended' })
+      const delivered = new Set(messageIdsOf(sim.requests()))
+      expect(lines.map((line) => line.event.messageId).filter((id) => delivered.has(id))).to.deep.equal([])
+
+      const again = await cliAsync(['replay', '--workspace', 'default', '--json', '--dead-letter', path.join(tempDir(), 'dead2.ndjson'), deadLetter], env())
+      expect(again.status, again.stderr).to.equal(0)
+      expect(JSON.parse(again.stdout).events).to.include({ read: lines.length, sent: lines.length, deadLettered: 0 })
+      expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
+    })
+
+    it('stops with exit 2 when Koala refuses the key, dead-lettering nothing', async () => {
+      const { root } = archive()
+      const deadLetter = path.join(tempDir(), 'dead.ndjson')
+      const run = await cliAsync(['replay', '--workspace', 'default', '--dead-letter', deadLetter, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong' })
+      expect(run.status, run.stderr).to.equal(2)
+      expect(run.stderr).to.match(/Koala refused the key \(HTTP 401: invalid public api key\)/)
+      expect(existsSync(deadLetter)).to.equal(false)
+    })
+  })
+})

@@ -1,0 +1,188 @@
+import { expect } from 'chai'
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import type { KoalaRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
+import { loadMappingFile } from '../../src/mapping/load-mapping'
+import { Checkpoint } from '../../src/replay/checkpoint'
+import { DeadLetterFile } from '../../src/replay/dead-letter'
+import { findArchiveFiles, type ArchiveFile } from '../../src/replay/find-archive-files'
+import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
+import { ReplayCounters } from '../../src/replay/replay-summary'
+import { runReplay, type ReplayLimits, type ReplayPlan } from '../../src/replay/run-replay'
+import { DAY1, DAY_MS, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
+
+const mapping = loadMappingFile(path.join(ROOT, 'mappings', 'default.json')).compiled
+const LIMITS: ReplayLimits = { bufferEntries: 1000, maxHoldMs: 60_000, checkpointIntervalMs: 60_000, maxLineBytes: 1 << 20 }
+
+/** A sink that records what it gets and answers as `answer` says, after `delayMs`. */
+function recordingSink(answer: (request: KoalaRequest) => SinkOutcome = () => ({ ok: true, status: '200' }), delayMs = 0) {
+  const requests: KoalaRequest[] = []
+  let unsettled = 0
+  let maxUnsettled = 0
+  let pending = 0
+  let idle: (() => void) | undefined
+  const sink: ReplaySink = {
+    submit(request, settled) {
+      requests.push(request)
+      unsettled += entriesOf(request)
+      maxUnsettled = Math.max(maxUnsettled, unsettled)
+      pending++
+      setTimeout(() => {
+        unsettled -= entriesOf(request)
+        pending--
+        settled(answer(request))
+        if (pending === 0) idle?.()
+      }, delayMs)
+    },
+    backlog: () => 0,
+    ready: () => undefined,
+    close: () => (pending === 0 ? Promise.resolve() : new Promise((resolve) => (idle = resolve)))
+  }
+  return { sink, requests, maxUnsettled: () => maxUnsettled }
+}
+
+function entriesOf(request: KoalaRequest): number {
+  const body = request.body as Record<string, unknown>
+  return Object.values(body).reduce<number>((n, value) => n + (Array.isArray(value) ? value.length : 0), 0)
+}
+
+const eventNames = (request: KoalaRequest) => ((request.body as ProfileBatchRequest).events ?? []).map((e) => e.message_id!)
+
+function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> = {}): ReplayPlan & { problems: string[] } {
+  const problems: string[] = []
+  return {
+    files,
+    open: (file) => createReadStream(file.absolute),
+    mapping,
+    selection: {},
+    sink,
+    deadLetter: new DeadLetterFile(path.join(tempDir(), 'dead.ndjson')),
+    counters: new ReplayCounters(),
+    limits: LIMITS,
+    report: (line) => problems.push(line),
+    onBytes: () => {},
+    problems,
+    ...extra
+  }
+}
+
+describe('replay: the run', () => {
+  it('batches one person across events and files: 65 events become requests of 30, 30 and 5, in order', async () => {
+    const root = tempDir()
+    const ids = Array.from({ length: 65 }, (_, i) => `ada-${String(i).padStart(2, '0')}`)
+    writeArchiveFile(root, 'src', DAY1, 'a.gz', [ids.slice(0, 40).map((id) => trackEvent(id, 'ada@example.com'))])
+    writeArchiveFile(root, 'src', DAY1 + DAY_MS, 'b.gz', [ids.slice(40).map((id) => trackEvent(id, 'ada@example.com'))])
+    const { sink, requests } = recordingSink()
+    const run = plan(findArchiveFiles([root], {}, new Set()).files, sink)
+    expect(await runReplay(run)).to.deep.equal({})
+    expect(requests.map((request) => entriesOf(request))).to.deep.equal([30, 30, 5])
+    expect(requests.flatMap(eventNames)).to.deep.equal(ids)
+    expect(run.counters).to.include({ filesRead: 2, eventsRead: 65, eventsSent: 65, deadLettered: 0 })
+  })
+
+  it('holds at most the buffer bound while the sink is slow, and still delivers everything, each person in order', async () => {
+    const root = tempDir()
+    const events = Array.from({ length: 1500 }, (_, i) => trackEvent(`e${i}`, `p${i % 97}@example.com`))
+    writeArchiveFile(root, 'src', DAY1, 'a.gz', [events.slice(0, 700), events.slice(700)])
+    const { sink, requests, maxUnsettled } = recordingSink(undefined, 2)
+    const run = plan(findArchiveFiles([root], {}, new Set()).files, sink, { limits: { ...LIMITS, bufferEntries: 120 } })
+    await runReplay(run)
+    expect(maxUnsettled()).to.be.at.most(120 + 30)
+    expect(run.counters.eventsSent).to.equal(1500)
+    const byPerson = new Map<string, string[]>()
+    for (const request of requests) {
+      const email = (request.body as ProfileBatchRequest).email!
+      byPerson.set(email, [...(byPerson.get(email) ?? []), ...eventNames(request)])
+    }
+    const expected = events.filter((e) => e.context.traits.email === 'p5@example.com').map((e) => e.messageId)
+    expect(byPerson.get('p5@example.com')).to.deep.equal(expected)
+  })
+
+  it('sends a request that waited past the hold time before the file ends', async () => {
+    const file: ArchiveFile = { name: 'slow', absolute: '/slow', size: 0 }
+    const sent: number[] = []
+    const { sink } = recordingSink((request) => {
+      sent.push(Date.now())
+      return { ok: true, status: '200' }
+    })
+    const started = Date.now()
+    async function* slowly() {
+      yield Buffer.from(JSON.stringify(trackEvent('early', 'ada@example.com')) + '\n')
+      await new Promise((resolve) => setTimeout(resolve, 400))
+      yield Buffer.from(JSON.stringify(trackEvent('late', 'bob@example.com')) + '\n')
+    }
+    await runReplay(plan([file], sink, { open: () => slowly(), limits: { ...LIMITS, maxHoldMs: 100 } }))
+    expect(sent).to.have.length(2)
+    expect(sent[0] - started).to.be.below(350)
+  })
+
+  it('dead-letters the events of a refused request as replayable lines, counts them, and goes on', async () => {
+    const root = tempDir()
+    writeArchiveFile(root, 'src', DAY1, 'a.gz', [[trackEvent('a1', 'ada@example.com'), trackEvent('b1', 'bob@example.com'), trackEvent('a2', 'ada@example.com')]])
+    const refuseBob = (request: KoalaRequest): SinkOutcome =>
+      (request.body as ProfileBatchRequest).email === 'bob@example.com'
+        ? { ok: false, status: '400', reason: { endpoint: 'batch', status: 400, code: 'invalid_payload', error: 'no' } }
+        : { ok: true, status: '200' }
+    const { sink } = recordingSink(refuseBob)
+    const run = plan(findArchiveFiles([root], {}, new Set()).files, sink)
+    await runReplay(run)
+    expect(run.counters).to.include({ eventsSent: 2, deadLettered: 1 })
+    expect(run.counters.requests).to.deep.equal({ '200': 1, '400': 1 })
+    const lines = readFileSync(run.deadLetter.path, 'utf8').trim().split('\n').map((line) => JSON.parse(line))
+    expect(lines).to.have.length(1)
+    expect(lines[0].deadLetter).to.include({ endpoint: 'batch', status: 400, code: 'invalid_payload', error: 'no' })
+    expect(lines[0].event).to.deep.equal(trackEvent('b1', 'bob@example.com'))
+
+    // The dead-letter file is an input: its events come out as they went in.
+    const again = recordingSink()
+    await runReplay(plan(findArchiveFiles([run.deadLetter.path], {}, new Set()).files, again.sink))
+    expect(again.requests.map(eventNames)).to.deep.equal([['b1']])
+  })
+
+  it('stops when Koala refuses the key, leaving the unsent lines in the checkpoint for the next run', async () => {
+    const root = tempDir()
+    const events = Array.from({ length: 10 }, (_, i) => trackEvent(`k${i}`, `p${i}@example.com`))
+    writeArchiveFile(root, 'src', DAY1, 'a.gz', [events])
+    const files = findArchiveFiles([root], {}, new Set()).files
+    const checkpointFile = path.join(tempDir(), 'checkpoint.json')
+    const scope = { workspace: 'default', paths: [root] }
+    let answered = 0
+    const refusing = recordingSink(() =>
+      ++answered <= 3 ? { ok: true, status: '200' } : { ok: false, status: '401', reason: { endpoint: 'batch', status: 401, error: 'bad key' }, stop: true }
+    )
+    const first = plan(files, refusing.sink, { checkpoint: Checkpoint.open(checkpointFile, scope), limits: { ...LIMITS, bufferEntries: 1 } })
+    const end = await runReplay(first)
+    expect(end.stopped).to.match(/Koala refused the key \(HTTP 401: bad key\)/)
+    expect(readFileSync(first.deadLetter.path, { flag: 'a+' }).length).to.equal(0)
+    const saved = JSON.parse(readFileSync(checkpointFile, 'utf8'))
+    expect(saved.files[files[0].absolute]).to.equal(4)
+
+    const good = recordingSink()
+    const second = plan(files, good.sink, { checkpoint: Checkpoint.open(checkpointFile, scope) })
+    await runReplay(second)
+    expect(good.requests.flatMap(eventNames)).to.deep.equal(events.slice(3).map((e) => e.messageId))
+    expect(JSON.parse(readFileSync(checkpointFile, 'utf8')).files[files[0].absolute]).to.equal('done')
+    expect(() => Checkpoint.open(checkpointFile, { ...scope, shard: '1/2' })).to.throw(/belongs to another replay \(shard: it has null, this run "1\/2"\)/)
+  })
+
+  it('filters events by time, counts drops by reason, and reports malformed lines with file and line', async () => {
+    const root = tempDir()
+    const file = writeArchiveFile(root, 'src', DAY1, 'a.gz', [
+      [
+        trackEvent('in', 'ada@example.com', '2026-11-01T10:00:00Z'),
+        trackEvent('out', 'ada@example.com', '2026-10-31T23:00:00Z'),
+        trackEvent('browser', 'ada@example.com', '2026-11-01T10:00:00Z', { context: { library: { name: 'analytics.js' }, traits: { email: 'ada@example.com' } } })
+      ]
+    ])
+    const broken = path.join(root, 'broken.ndjson')
+    writeFileSync(broken, `${JSON.stringify(trackEvent('ok', 'bob@example.com', '2026-11-01T11:00:00Z'))}\n{"type":"track",\n`)
+    const { sink, requests } = recordingSink()
+    const run = plan(findArchiveFiles([file, broken], {}, new Set()).files, sink, { selection: { fromMs: DAY1, toMs: DAY1 + DAY_MS } })
+    await runReplay(run)
+    expect(requests.flatMap(eventNames).sort()).to.deep.equal(['in', 'ok'])
+    expect(run.counters).to.include({ eventsRead: 4, eventsOutsideRange: 1, malformedLines: 1, eventsSent: 2 })
+    expect(run.counters.dropped).to.deep.equal({ analytics_js: 1 })
+    expect(run.problems).to.have.length(1)
+    expect(run.problems[0]).to.match(new RegExp(`^${broken}:2: malformed JSON: Expected double-quoted property name`))
+  })
+})
