@@ -1,27 +1,33 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly with ts-node (swc transpiler): no build step.
+// Runs the TypeScript sources directly, no build step: each .ts file is transpiled
+// by swc as it is required (type checking is `npm test`'s job, with tsc).
+//
+// Why not ts-node here, as in the tests: ts-node loads TypeScript's compiler (49 MB)
+// just to read tsconfig.json, and its REPL module loads node:domain, which slows
+// every EventEmitter. Measured on a 1M-event replay: 354 MB peak RSS with ts-node,
+// 270 MB with this hook; the webhook door spent ~20% of its CPU in domain code.
 'use strict'
-const path = require('node:path')
+const fs = require('node:fs')
 const Module = require('node:module')
+const { transformSync } = require('@swc/core')
 
-// ts-node's index loads its REPL module, and with it Node's `repl`, which loads
-// `domain`; once `domain` is loaded every EventEmitter pays for domain bookkeeping
-// (measured: ~20% of the webhook door's CPU). We never start ts-node's REPL, so its
-// module is replaced by a stub before ts-node is loaded.
-const replFile = path.join(path.dirname(require.resolve('ts-node')), 'repl.js')
-const stub = new Module(replFile)
-stub.filename = replFile
-stub.loaded = true
-stub.exports = {
-  createRepl() {
-    throw new Error('the ts-node REPL is not available inside koala-adapter')
+// The swc equivalent of tsconfig.json's compilerOptions (ES2022, CommonJS, esModuleInterop, strict).
+const SWC_OPTIONS = {
+  swcrc: false,
+  sourceMaps: 'inline',
+  module: { type: 'commonjs', noInterop: false, strictMode: true },
+  jsc: {
+    parser: { syntax: 'typescript' },
+    target: 'es2022',
+    keepClassNames: true,
+    transform: { useDefineForClassFields: true }
   }
 }
-require.cache[replFile] = stub
 
-require('ts-node').register({
-  transpileOnly: true,
-  swc: true,
-  project: path.join(__dirname, '..', 'tsconfig.json')
-})
+Module._extensions['.ts'] = function compileTypeScript(module, filename) {
+  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...SWC_OPTIONS, filename })
+  module._compile(code, filename)
+}
+process.setSourceMapsEnabled(true)
+
 require('../src/cli.ts').main(process.argv)

@@ -52,7 +52,7 @@ export const ServiceConfig = z.object({
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: int(8),
   /** Entries a replay holds at once (open in the batcher, queued or in flight); reading pauses at this bound. */
-  replayBufferEntries: int(10_000),
+  replayBufferEntries: int(5_000),
   /** An open request whose first entry waited this long is sent even if not full, so checkpoints keep moving. */
   replayMaxHoldMs: int(5_000),
   /** One replay request, retries and Retry-After waits included, gives up after this (then it is dead-lettered). */
