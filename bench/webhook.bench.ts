@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { signBody } from '../src/server/signature'
 import { startChild } from './child-process'
 import { trackEvents } from './generate-events'
 import { formatRate } from './measure'
@@ -15,9 +16,13 @@ const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
 const CONNECTIONS = 16
 
-async function load(url: string, body: string, connections = CONNECTIONS, seconds = SECONDS) {
+const SECRET = 'bench-shared-secret'
+
+async function load(url: string, body: string, connections = CONNECTIONS, seconds = SECONDS, signature?: string) {
   // Loopback only, bounded in time.
-  const result = await autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: seconds })
+  const headers: Record<string, string> = { 'content-type': 'application/json' }
+  if (signature !== undefined) headers['x-signature'] = signature
+  const result = await autocannon({ url, method: 'POST', headers, body, connections, duration: seconds })
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors at ${url}`)
   return result
 }
@@ -32,6 +37,7 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
   const service = await startChild([BIN, 'serve', '--port', '0'], /listening on (http:\/\/\S+)/, {
     KOALA_PUBLIC_API_KEY: 'bench-key',
     KOALA_BASE_URL: `${simUrl}/web/projects`,
+    SEGMENT_SHARED_SECRET: SECRET,
     HOST: '127.0.0.1'
   })
   const echo = await startChild(['-r', 'ts-node/register', path.join(__dirname, 'echo-server.ts')], /listening (\d+)/)
@@ -39,13 +45,15 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
     const [event] = trackEvents(1)
     const single = JSON.stringify(event)
     const echoResult = await load(`http://127.0.0.1:${echo.match[1]}/echo`, single)
-    const oursSingle = await load(`${service.match[1]}/webhook/default`, single)
+    // Signed as Segment signs: the door checks every request, as in production.
+    const oursSingle = await load(`${service.match[1]}/webhook/default`, single, CONNECTIONS, SECONDS, signBody(single, SECRET))
     // How many people a batch holds decides how many Koala requests it becomes
     // (one per person per 30 events), so two shapes are measured.
     const batchRates: Array<{ people: number; events: number; p99: number }> = []
     for (const people of [50, 200]) {
       await fetch(`${simUrl}/_sim/requests`, { method: 'DELETE' })
-      const result = await load(`${service.match[1]}/webhook/default`, JSON.stringify(trackEvents(1000, people, 7)), 4)
+      const events = trackEvents(1000, people, 7)
+      const result = await load(`${service.match[1]}/webhook/default`, JSON.stringify(events), 4, SECONDS, signBody(JSON.stringify(events[0]), SECRET))
       batchRates.push({ people, events: result.requests.average * 1000, p99: result.latency.p99 })
     }
     const singleRate = oursSingle.requests.average

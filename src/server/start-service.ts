@@ -151,7 +151,7 @@ function announce(
   if (s.simulator !== undefined) {
     say(`LOCAL MODE: KOALA_PUBLIC_API_KEY is not set, so nothing goes to Koala.`)
     say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests`)
-    say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> npm start`)
+    say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
   } else {
     say(`Koala: ${s.config.koalaBaseUrl}`)
   }
