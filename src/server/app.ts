@@ -49,9 +49,12 @@ export function createApp(deps: AppDeps): express.Express {
     if (workspace.sharedSecrets.length === 0 && !workspace.unsignedWebhooks) {
       throw new AdapterError('UNAUTHORIZED', 'this workspace has no webhook shared secret configured, so it takes no webhooks')
     }
+    const signature = req.header('x-signature')
+    // Refused before the body is parsed: an unsigned request costs us nothing more.
+    if (workspace.sharedSecrets.length > 0 && signature === undefined) throw new AdapterError('UNAUTHORIZED', 'X-Signature is required')
     const decoded = decodeBody(req, config)
-    if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, req.header('x-signature'), workspace.sharedSecrets)) {
-      throw new AdapterError('UNAUTHORIZED', req.header('x-signature') === undefined ? 'X-Signature is required' : 'X-Signature does not match the body')
+    if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, signature, workspace.sharedSecrets)) {
+      throw new AdapterError('UNAUTHORIZED', 'X-Signature does not match the body')
     }
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
