@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs'
+import { accessSync, constants as fsConstants, createReadStream, createWriteStream, openSync } from 'node:fs'
 import path from 'node:path'
 import { loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
@@ -63,6 +63,9 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   if (paths.some((given) => given !== '-' && path.resolve(given) === path.resolve(deadLetterPath))) {
     throw new AdapterError('USAGE', `${deadLetterPath} is this run's dead-letter file; to replay it, give another --dead-letter`)
   }
+  // Files this run writes are checked now: failing on the first dead letter, an hour in, would be worse.
+  for (const file of [deadLetterPath, options.checkpoint].filter((f): f is string => f !== undefined)) assertWritableFolder(file)
+  const outFd = options.dryRun === true && options.out !== undefined ? openOutput(options.out) : undefined
   const found = findArchiveFiles(paths, selection, new Set(ownFiles))
   const checkpoint =
     options.checkpoint === undefined
@@ -79,7 +82,8 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const counters = new ReplayCounters()
   let bytesDone = 0
   const progressMode: ProgressMode = options.quiet === true ? 'off' : process.stderr.isTTY ? 'bar' : 'lines'
-  const feed = { bytesDone: () => bytesDone, bytesTotal: found.files.reduce((sum, file) => sum + file.size, 0), events: () => counters.eventsRead }
+  const toRead = found.files.filter((file) => checkpoint?.startOf(file.absolute) !== 'done')
+  const feed = { bytesDone: () => bytesDone, bytesTotal: toRead.reduce((sum, file) => sum + file.size, 0), events: () => counters.eventsRead }
   let reported = 0
   const progress = startProgress(progressMode, feed, process.stderr, config.replayProgressIntervalMs)
   const report = (line: string): void => {
@@ -92,11 +96,15 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   let client: KoalaClient | undefined
   let sink: ReplaySink
   if (target === undefined) {
-    const out = options.out === undefined ? process.stdout : createWriteStream(options.out)
+    const out = outFd === undefined ? process.stdout : createWriteStream('', { fd: outFd })
     sink = createDryRunSink(out, { end: options.out !== undefined })
   } else {
     // A replay has no one waiting on its answer: it may retry longer than a door, within each request's budget.
-    client = createKoalaClient({ ...config, koalaMaxRetries: config.replayMaxRetries }, { onRetry: () => counters.retries++ })
+    // Sockets for every request in flight: one waiting for a socket would spend its attempt timeout in the queue.
+    client = createKoalaClient(
+      { ...config, koalaMaxRetries: config.replayMaxRetries, koalaMaxSockets: Math.max(config.koalaMaxSockets, concurrency) },
+      { onRetry: () => counters.retries++ }
+    )
     sink = createKoalaSink(client, target, { concurrency, budgetMs: config.replayRequestBudgetMs, rate: rate === undefined ? undefined : new RateLimit(rate) })
   }
 
@@ -181,4 +189,21 @@ function parseRate(value: string): number {
   const n = Number(value)
   if (!Number.isFinite(n) || n <= 0) throw new AdapterError('USAGE', `--rate must be a number of requests per second above 0, got "${value}"`)
   return n
+}
+
+function assertWritableFolder(file: string): void {
+  const folder = path.dirname(path.resolve(file))
+  try {
+    accessSync(folder, fsConstants.W_OK)
+  } catch {
+    throw new AdapterError('USAGE', `cannot write ${file}: ${folder} does not exist or is not writable`)
+  }
+}
+
+function openOutput(file: string): number {
+  try {
+    return openSync(file, 'w')
+  } catch (error) {
+    throw new AdapterError('USAGE', `cannot write --out ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }

@@ -1,4 +1,4 @@
-import { closeSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
 
 /** Why Koala did not take a request: what each of its events' dead-letter lines records. */
 export type DeadLetterReason = {
@@ -34,6 +34,8 @@ export class DeadLetterFile {
     this.fd ??= openSync(this.path, 'a')
     const bytes = Buffer.from(text)
     for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done)
+    // The checkpoint is fsynced; the dead letters it may skip past must be on disk first, even after a power loss.
+    fsyncSync(this.fd)
     this.written += events.length
   }
 

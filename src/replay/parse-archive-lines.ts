@@ -11,10 +11,12 @@ export type ParsedBatch = {
   lastLine: number
 }
 
+import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
+
 export type ParseLinesOptions = {
   /** Lines below this were settled by an earlier run: counted, never parsed. */
   skipBelow: number
-  /** The most a multi-line JSON document may hold (it is the one input that is not streamed). */
+  /** The most a multi-line JSON document may hold (it is the one input that is not streamed); also the line limit. */
   maxDocumentBytes: number
 }
 
@@ -24,7 +26,7 @@ export type ParseLinesOptions = {
  * is read as ONE document at that line, up to `maxDocumentBytes`; that decision rests on
  * the first line alone, so a checkpoint means the same thing when a run resumes.
  */
-export async function* parseArchiveLines(batches: AsyncIterable<string[]>, options: ParseLinesOptions): AsyncGenerator<ParsedBatch> {
+export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<ParsedBatch> {
   let line = 0
   let sawFirst = false
   let document: string[] | undefined
@@ -34,6 +36,12 @@ export async function* parseArchiveLines(batches: AsyncIterable<string[]>, optio
     const items: ArchiveLine[] = []
     for (const text of lines) {
       line++
+      if (text === LINE_TOO_LONG) {
+        if (document !== undefined) throw new Error(`line ${line} is longer than ${options.maxDocumentBytes} bytes, inside the JSON document of line ${documentLine}`)
+        sawFirst = true
+        if (line >= options.skipBelow) items.push({ line, error: `the line is longer than ${options.maxDocumentBytes} bytes: skipped` })
+        continue
+      }
       if (document !== undefined) {
         documentChars += text.length + 1
         if (documentChars > options.maxDocumentBytes) {

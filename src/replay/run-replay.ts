@@ -6,8 +6,8 @@ import type { Checkpoint, FileStart } from './checkpoint'
 import { unwrapDeadLetter, type DeadLetterFile } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
-import { parseArchiveLines } from './parse-archive-lines'
-import { LineTooLongError, readArchiveLines } from './read-archive-lines'
+import { parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
+import { readArchiveLines } from './read-archive-lines'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
@@ -64,8 +64,17 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   let holdMarker: object | undefined
 
   const settled = (): Promise<void> => new Promise((resolve) => (wake = resolve))
+  /** Files wholly settled: only their names are kept, so memory does not grow with the number of files. */
+  const doneFiles: string[] = []
   const positions = function* (): Generator<[string, FileStart]> {
-    for (const [absolute, file] of progress) yield [absolute, file.done ? 'done' : file.safeLine]
+    for (const absolute of doneFiles) yield [absolute, 'done']
+    for (const [absolute, file] of progress) {
+      if (file.done) {
+        doneFiles.push(absolute)
+        progress.delete(absolute)
+        yield [absolute, 'done']
+      } else yield [absolute, file.safeLine]
+    }
   }
   const saveCheckpoint = () => checkpoint?.save(positions())
 
@@ -134,7 +143,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     }
   }
 
-  const handleValue = (value: unknown, line: number, file: FileProgress): void => {
+  const handleValue = async (value: unknown, line: number, file: FileProgress): Promise<void> => {
     const unwrapped = unwrapDeadLetter(value)
     const events = Array.isArray(unwrapped) || Array.isArray((unwrapped as { batch?: unknown } | null)?.batch)
       ? itemsOfDocument(unwrapped).map((item) => item.value)
@@ -161,36 +170,49 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
         const closed = batcher.add(entry)
         if (closed !== undefined) dispatch(closed)
       }
+      // A document (a JSON array, a /v1/batch envelope) holds many events on one line: the bound holds inside it too.
+      if (events.length > 1 && batcher.size + held >= limits.bufferEntries) await makeRoom()
     }
     if (pending !== undefined) file.settle(pending)
   }
 
-  /** Reads one file; false when the run stopped before its end (the rest is for the next run). */
-  const readFile = async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<boolean> => {
+  /**
+   * Reads one file: 'end' when it was read to its end; 'stopped' when the run stopped
+   * first; 'read-error' when the file could not be read on (corrupt or truncated gzip).
+   * Only 'end' lets the file become done: after a read error its checkpoint stays at the
+   * first line not read, so a later run over a repaired or completed file picks it up.
+   */
+  const readFile = async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
     let lastLine = start - 1
-    try {
-      const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
-      for await (const batch of parseArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })) {
-        for (const item of batch.items) {
-          if (item.error !== undefined) {
-            counters.malformedLines++
-            plan.report(`${file.name}:${item.line}: ${item.error}`)
-          } else handleValue(item.value, item.line, fileProgress)
-          fileProgress.readUpTo(item.line + 1)
-          if (batcher.size + held >= limits.bufferEntries) await makeRoom()
-          if (stopped !== undefined) return false
-        }
-        lastLine = batch.lastLine
-        fileProgress.readUpTo(lastLine + 1)
-        const backpressure = sink.ready()
-        if (backpressure !== undefined) await backpressure
+    const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
+    const batches = parseArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
+    for (;;) {
+      let step: IteratorResult<ParsedBatch>
+      // Only reading is guarded here: an error of ours while handling events is a bug, and must not pass for a bad file.
+      try {
+        step = await batches.next()
+      } catch (error) {
+        counters.readErrors++
+        const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
+        plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
+        return 'read-error'
       }
-    } catch (error) {
-      counters.readErrors++
-      const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
-      plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is skipped`)
+      if (step.done === true) return 'end'
+      const batch = step.value
+      for (const item of batch.items) {
+        if (item.error !== undefined) {
+          counters.malformedLines++
+          plan.report(`${file.name}:${item.line}: ${item.error}`)
+        } else await handleValue(item.value, item.line, fileProgress)
+        fileProgress.readUpTo(item.line + 1)
+        if (batcher.size + held >= limits.bufferEntries) await makeRoom()
+        if (stopped !== undefined) return 'stopped'
+      }
+      lastLine = batch.lastLine
+      fileProgress.readUpTo(lastLine + 1)
+      const backpressure = sink.ready()
+      if (backpressure !== undefined) await backpressure
     }
-    return true
   }
 
   const checkpointTimer = checkpoint === undefined ? undefined : setInterval(saveCheckpoint, limits.checkpointIntervalMs)
@@ -222,7 +244,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       counters.filesRead++
       const fileProgress = new FileProgress(start)
       progress.set(file.absolute, fileProgress)
-      if (await readFile(file, start, fileProgress)) fileProgress.finishReading()
+      if ((await readFile(file, start, fileProgress)) === 'end') fileProgress.finishReading()
     }
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
     await sink.close()
@@ -237,7 +259,6 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
 }
 
 function describeReadError(error: NodeJS.ErrnoException): { kind: string; detail: string } {
-  if (error instanceof LineTooLongError) return { kind: 'read error', detail: error.message }
   if (typeof error.code === 'string' && error.code.startsWith('Z_')) return { kind: 'gzip error', detail: error.message }
   if (typeof error.code === 'string') return { kind: 'read error', detail: error.code }
   return { kind: 'read error', detail: error.message }

@@ -92,8 +92,22 @@ describe('replay: reading archive lines', () => {
     expect(ids((await readAll(Buffer.from(notADocument))).items)).to.deep.equal(['!1', 'm1', 'm2'])
   })
 
-  it('stops a file whose line outgrows the limit', async () => {
-    const { error } = await readAll(Buffer.from('x'.repeat(20_000)))
-    expect(error?.message).to.match(/a line is longer than 10000 bytes/)
+  it('skips a line that outgrows the limit, reports it by number, and reads the lines after it', async () => {
+    const text = `${JSON.stringify(events[0])}\n${'x'.repeat(20_000)}\n${JSON.stringify(events[1])}\n${'y'.repeat(20_000)}`
+    const { items, error } = await readAll(Buffer.from(text), 1, 1000)
+    expect(error).to.equal(undefined)
+    expect(ids(items)).to.deep.equal(['m1', '!2', 'm2', '!4'])
+    expect(items[1]).to.deep.equal({ line: 2, error: 'the line is longer than 10000 bytes: skipped' })
+  })
+
+  it('joins a long line that arrives in many small chunks, whole', async () => {
+    const long = { ...events[0], properties: { pad: 'z'.repeat(9_000) } }
+    const { items } = await readAll(Buffer.from(`${JSON.stringify(long)}\n${JSON.stringify(events[1])}\n`), 1, 13)
+    expect(items.map((item) => (item.value as any).properties?.pad?.length ?? (item.value as any).messageId)).to.deep.equal([9_000, 'm2'])
+  })
+
+  it('drops a leading UTF-8 byte order mark', async () => {
+    const { items } = await readAll(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ndjson(events.slice(0, 2)))]))
+    expect(ids(items)).to.deep.equal(['m1', 'm2'])
   })
 })

@@ -56,7 +56,7 @@ describe('koala-adapter replay', function () {
       const out = path.join(tempDir(), 'out.ndjson')
       const run = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, root])
       expect(run.status, run.stderr).to.equal(1)
-      expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is skipped/)
+      expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is left for a later run/)
       expect(run.stderr).to.match(/2-truncated\.gz: gzip error at ~line \d+: unexpected end of file/)
       expect(run.stderr).to.match(/3-bad-line\.ndjson:2: malformed JSON: /)
       expect(run.stderr).not.to.contain('hidden@example.com')
@@ -75,7 +75,9 @@ describe('koala-adapter replay', function () {
       ['a missing path', ['replay', '--workspace', 'default', '--dry-run', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
       ['--out without --dry-run', ['replay', '--workspace', 'default', '--out', 'x', SAMPLE], /--out is for --dry-run/],
       ['--checkpoint on stdin', ['replay', '--workspace', 'default', '--checkpoint', 'c.json', '-'], /--checkpoint cannot resume stdin/],
-      ['an unset Koala key', ['replay', '--workspace', 'default', SAMPLE], /environment variable KOALA_PUBLIC_API_KEY is not set/]
+      ['an unset Koala key', ['replay', '--workspace', 'default', SAMPLE], /environment variable KOALA_PUBLIC_API_KEY is not set/],
+      ['a dead-letter file in a missing folder', ['replay', '--workspace', 'default', '--dry-run', '--dead-letter', '/no/such/dir/dead.ndjson', SAMPLE], /cannot write \/no\/such\/dir\/dead\.ndjson/],
+      ['an --out file in a missing folder', ['replay', '--workspace', 'default', '--dry-run', '--out', '/no/such/dir/out.ndjson', SAMPLE], /cannot write --out \/no\/such\/dir\/out\.ndjson: ENOENT/]
     ]
     for (const [what, args, message] of cases) {
       it(what, () => {

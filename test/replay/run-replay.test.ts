@@ -165,6 +165,45 @@ describe('replay: the run', () => {
     expect(() => Checkpoint.open(checkpointFile, { ...scope, shard: '1/2' })).to.throw(/belongs to another replay \(shard: it has null, this run "1\/2"\)/)
   })
 
+  it('leaves a file cut short by a read error at its first unread line, so a later run over the whole file delivers the rest', async () => {
+    const root = tempDir()
+    const events = Array.from({ length: 2000 }, (_, i) => trackEvent(`t${i}`, `p${i % 50}@example.com`))
+    const file = writeArchiveFile(root, 'src', DAY1, 'a.gz', [events])
+    const whole = readFileSync(file)
+    writeFileSync(file, whole.subarray(0, Math.floor(whole.length / 3)))
+    const files = findArchiveFiles([root], {}, new Set()).files
+    const checkpointFile = path.join(tempDir(), 'checkpoint.json')
+    const scope = { workspace: 'default', paths: [root] }
+    const first = recordingSink()
+    const cut = plan(files, first.sink, { checkpoint: Checkpoint.open(checkpointFile, scope) })
+    await runReplay(cut)
+    expect(cut.counters.readErrors).to.equal(1)
+    expect(cut.problems.join('\n')).to.match(/a\.gz: gzip error at ~line \d+: .*left for a later run/)
+    const saved = JSON.parse(readFileSync(checkpointFile, 'utf8')).files[files[0].absolute]
+    expect(saved).to.be.a('number')
+    const sentFirst = first.requests.flatMap(eventNames)
+    expect(sentFirst.length).to.be.above(0).and.below(2000)
+
+    writeFileSync(file, whole)
+    const second = recordingSink()
+    await runReplay(plan(findArchiveFiles([root], {}, new Set()).files, second.sink, { checkpoint: Checkpoint.open(checkpointFile, scope) }))
+    const all = new Set([...sentFirst, ...second.requests.flatMap(eventNames)])
+    expect(all.size).to.equal(2000)
+    expect(JSON.parse(readFileSync(checkpointFile, 'utf8')).files[files[0].absolute]).to.equal('done')
+  })
+
+  it('keeps the buffer bound inside a JSON document that holds many events', async () => {
+    const root = tempDir()
+    const file = path.join(root, 'export.json')
+    const events = Array.from({ length: 400 }, (_, i) => trackEvent(`d${i}`, `p${i}@example.com`))
+    writeFileSync(file, JSON.stringify(events, null, 2))
+    const slow = recordingSink(undefined, 2)
+    const run = plan(findArchiveFiles([root], {}, new Set()).files, slow.sink, { limits: { ...LIMITS, bufferEntries: 50 } })
+    await runReplay(run)
+    expect(run.counters).to.include({ eventsRead: 400, eventsSent: 400 })
+    expect(slow.maxUnsettled()).to.be.at.most(50)
+  })
+
   it('filters events by time, counts drops by reason, and reports malformed lines with file and line', async () => {
     const root = tempDir()
     const file = writeArchiveFile(root, 'src', DAY1, 'a.gz', [
