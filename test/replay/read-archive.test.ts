@@ -103,7 +103,7 @@ describe('replay: reading archive lines', () => {
   it('joins a long line that arrives in many small chunks, whole', async () => {
     const long = { ...events[0], properties: { pad: 'z'.repeat(9_000) } }
     const { items } = await readAll(Buffer.from(`${JSON.stringify(long)}\n${JSON.stringify(events[1])}\n`), 1, 13)
-    expect(items.map((item) => (item.value as any).properties?.pad?.length ?? (item.value as any).messageId)).to.deep.equal([9_000, 'm2'])
+    expect(items.map((item: any) => item.value.properties?.pad?.length ?? item.value.messageId)).to.deep.equal([9_000, 'm2'])
   })
 
   it('drops a leading UTF-8 byte order mark', async () => {
