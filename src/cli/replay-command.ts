@@ -90,6 +90,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     if (++reported <= MAX_REPORTED) progress.log(`replay: ${line}`)
     else if (reported === MAX_REPORTED + 1) progress.log(`replay: more problems follow; they are counted in the summary, not shown`)
   }
+  for (const line of found.skipped) report(line)
   if (found.outsideLayout > 0) report(`${found.outsideLayout} files are not under segment-logs/<source-id>/ and were left out by --source`)
   if (found.files.length === 0) report(`no archive files (*.gz, *.json, *.jsonl, *.ndjson) selected in ${paths.join(', ')}`)
 

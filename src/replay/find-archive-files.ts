@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
 import { AdapterError } from '../errors'
 import { dayOutsideRange, shardOf, type ReplaySelection } from './replay-selection'
@@ -17,6 +17,8 @@ export type FoundFiles = {
   files: ArchiveFile[]
   /** Files --source left out because they are not under `segment-logs/<source-id>/`. */
   outsideLayout: number
+  /** Entries the walk could not follow (broken or looping links), as messages. */
+  skipped: string[]
 }
 
 /** Names a folder walk takes; a named file is taken whatever its name. */
@@ -32,11 +34,15 @@ const DAY_FOLDER = /^\d{10,}$/
  */
 export function findArchiveFiles(paths: readonly string[], selection: ReplaySelection, exclude: ReadonlySet<string>): FoundFiles {
   const files: ArchiveFile[] = []
+  // Real paths: a file reached twice through links is read once, and a link loop is walked once.
   const seen = new Set<string>()
+  const walked = new Set<string>()
+  const skipped: string[] = []
   let outsideLayout = 0
 
   const take = (name: string, absolute: string, fallbackKey: string, size: number): void => {
-    if (seen.has(absolute) || exclude.has(absolute)) return
+    const real = absolute === '-' ? absolute : realpathSync(absolute)
+    if (seen.has(real) || exclude.has(absolute)) return
     const layout = layoutOf(absolute, true)
     if (selection.sources !== undefined && layout?.source === undefined) {
       outsideLayout++
@@ -44,11 +50,14 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
     }
     if (layout !== undefined && !layoutSelected(layout, selection)) return
     if (selection.shard !== undefined && shardOf(layout?.key ?? fallbackKey, selection.shard.count) !== selection.shard.index) return
-    seen.add(absolute)
+    seen.add(real)
     files.push({ name, absolute, size })
   }
 
   const walk = (dir: string, root: string): void => {
+    const real = realpathSync(dir)
+    if (walked.has(real)) return
+    walked.add(real)
     const layout = layoutOf(path.resolve(dir), false)
     if (layout !== undefined && !layoutSelected(layout, selection)) return
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
@@ -56,7 +65,15 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
       // Hidden names are editors' and uploaders' leftovers (.DS_Store, .partial files), never Segment's.
       if (entry.name.startsWith('.')) continue
       const child = path.join(dir, entry.name)
-      const stats = entry.isSymbolicLink() ? statSync(child) : entry
+      let stats: { isDirectory(): boolean; isFile(): boolean } = entry
+      if (entry.isSymbolicLink()) {
+        try {
+          stats = statSync(child)
+        } catch (error) {
+          skipped.push(`${child}: a link that cannot be followed (${(error as NodeJS.ErrnoException).code}): skipped`)
+          continue
+        }
+      }
       if (stats.isDirectory()) walk(child, root)
       else if (stats.isFile() && ARCHIVE_FILE.test(entry.name)) {
         take(child, path.resolve(child), path.relative(root, child).split(path.sep).join('/'), statSync(child).size)
@@ -75,7 +92,7 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
     if (stats.isDirectory()) walk(given, given)
     else take(given, path.resolve(given), path.basename(given), stats.size)
   }
-  return { files, outsideLayout }
+  return { files, outsideLayout, skipped }
 }
 
 type Layout = { source?: string; dayMs?: number; key: string }

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { findArchiveFiles } from '../../src/replay/find-archive-files'
 import { eventInRange, parseDateRange, parseShard } from '../../src/replay/replay-selection'
@@ -81,5 +81,20 @@ describe('replay: finding archive files', () => {
     expect(eventInRange({ timestamp: '2026-11-02T00:00:00Z' }, range)).to.equal(false)
     expect(eventInRange({ originalTimestamp: '2026-11-01T08:00:00Z' }, range)).to.equal(true)
     expect(eventInRange({}, range)).to.equal(false)
+  })
+})
+
+describe('replay: links in an archive folder', () => {
+  it('reads a file reached through a link once, walks a link loop once, and reports a broken link', () => {
+    const root = tempDir()
+    const file = writeArchiveFile(root, 'src', DAY1, 'a.gz', [[trackEvent('l1', 'ada@example.com')]])
+    const day = path.dirname(file)
+    symlinkSync(day, path.join(root, 'latest'))
+    symlinkSync(root, path.join(day, 'loop'))
+    symlinkSync(path.join(root, 'nowhere'), path.join(root, 'broken'))
+    const found = findArchiveFiles([root], {}, new Set())
+    expect(found.files.map((f) => path.basename(f.absolute))).to.deep.equal(['a.gz'])
+    expect(found.skipped).to.have.length(1)
+    expect(found.skipped[0]).to.match(/broken: a link that cannot be followed \(ENOENT\): skipped$/)
   })
 })
