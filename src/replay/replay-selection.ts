@@ -30,10 +30,17 @@ export function parseDateRange(from: string | undefined, to: string | undefined)
 
 function parseIsoDate(flag: string, value: string): number {
   const ms = DATE_ONLY.test(value) ? Date.parse(`${value}T00:00:00Z`) : DATE_TIME.test(value) ? Date.parse(value) : NaN
-  if (Number.isNaN(ms)) {
+  if (Number.isNaN(ms) || !isCalendarDate(value.slice(0, 10))) {
     throw new AdapterError('USAGE', `${flag} must be an ISO date (2026-11-01) or date-time with a zone (2026-11-01T12:00:00Z), got "${value}"`)
   }
   return ms
+}
+
+/** Date.parse rolls 2026-02-30 over into March; a range must not silently move. */
+function isCalendarDate(ymd: string): boolean {
+  const [year, month, day] = ymd.split('-').map(Number)
+  const date = new Date(Date.UTC(year, month - 1, day))
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
 }
 
 /** `--shard K/N`: this machine takes shard K (1-based) of N. */
@@ -58,7 +65,7 @@ export function dayOutsideRange(dayMs: number, selection: ReplaySelection): bool
  */
 export function eventInRange(event: Record<string, unknown>, selection: ReplaySelection): boolean {
   const time = event.timestamp ?? event.originalTimestamp ?? event.receivedAt
-  const ms = typeof time === 'string' || typeof time === 'number' ? new Date(time).getTime() : NaN
+  const ms = typeof time === 'string' ? utcTime(time) : typeof time === 'number' ? time : NaN
   if (Number.isNaN(ms)) return false
   return (selection.fromMs === undefined || ms >= selection.fromMs) && (selection.toMs === undefined || ms < selection.toMs)
 }
@@ -81,4 +88,10 @@ export function shardOf(archiveKey: string, count: number): number {
 /** Whether the range filters events at all (then every event's time is read). */
 export function hasRange(selection: ReplaySelection): boolean {
   return selection.fromMs !== undefined || selection.toMs !== undefined
+}
+
+/** A time string without a zone is read as UTC, as Segment means it, not in this machine's zone. */
+function utcTime(text: string): number {
+  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
+  return new Date(zoneless ? `${text.replace(' ', 'T')}Z` : text).getTime()
 }

@@ -98,3 +98,18 @@ describe('replay: links in an archive folder', () => {
     expect(found.skipped[0]).to.match(/broken: a link that cannot be followed \(ENOENT\): skipped$/)
   })
 })
+
+describe('replay: time selection edge cases', () => {
+  it('refuses an impossible date instead of rolling it over', () => {
+    expect(() => parseDateRange('2026-02-30', undefined)).to.throw(/--from must be an ISO date/)
+    expect(() => parseDateRange(undefined, '2026-02-31T10:00:00Z')).to.throw(/--to must be an ISO date/)
+    expect(parseDateRange('2026-02-28', undefined).fromMs).to.equal(Date.UTC(2026, 1, 28))
+  })
+
+  it('reads an event time without a zone as UTC, whatever the machine\'s zone', () => {
+    const selection = parseDateRange('2026-11-01', '2026-11-01')
+    expect(eventInRange({ timestamp: '2026-11-01 23:30:00' }, selection)).to.equal(true)
+    expect(eventInRange({ timestamp: '2026-11-02T00:30:00' }, selection)).to.equal(false)
+    expect(eventInRange({ timestamp: '2026-11-02T00:30:00+02:00' }, selection)).to.equal(true)
+  })
+})
