@@ -70,8 +70,10 @@ export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
   try {
     value = JSON.parse(document.join('\n'))
   } catch {
-    // Not one document after all: an NDJSON file whose first line is only a bracket. Read it as lines.
-    const items = document.map((lineText, i) => parseLine(documentLine + i, lineText))
+    // Not one document: pretty-printed values one after another (`jq .` output), else
+    // an NDJSON file whose first line is only a bracket, read as lines.
+    const values = concatenatedValues(document, documentLine)
+    const items = values ?? document.map((lineText, i) => parseLine(documentLine + i, lineText))
     yield { items: items.filter((item) => item !== BLANK && item.line >= options.skipBelow), lastLine: line }
     return
   }
@@ -98,4 +100,48 @@ function parseLine(line: number, text: string): ArchiveLine {
  */
 export function describeJsonError(error: Error): string {
   return error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'")
+}
+
+/**
+ * Splits lines holding JSON objects or arrays written one after another into one item
+ * per value, each at the line where it starts; undefined when the text is not that.
+ */
+function concatenatedValues(lines: readonly string[], firstLine: number): ArchiveLine[] | undefined {
+  const items: ArchiveLine[] = []
+  let depth = 0
+  let inString = false
+  let escaped = false
+  let start: { line: number; index: number; char: number } | undefined
+  for (let index = 0; index < lines.length; index++) {
+    const text = lines[index]
+    for (let char = 0; char < text.length; char++) {
+      const c = text[char]
+      if (inString) {
+        if (escaped) escaped = false
+        else if (c === '\\') escaped = true
+        else if (c === '"') inString = false
+        continue
+      }
+      if (c === '"') inString = true
+      else if (c === '{' || c === '[') {
+        if (depth === 0) start = { line: firstLine + index, index, char }
+        depth++
+      } else if (c === '}' || c === ']') {
+        depth--
+        if (depth < 0) return undefined
+        if (depth === 0 && start !== undefined) {
+          const parts = lines.slice(start.index, index + 1)
+          parts[0] = parts[0].slice(start.char)
+          parts[parts.length - 1] = parts[parts.length - 1].slice(0, parts.length === 1 ? char - start.char + 1 : char + 1)
+          try {
+            items.push({ line: start.line, value: JSON.parse(parts.join('\n')) })
+          } catch {
+            return undefined
+          }
+          start = undefined
+        }
+      } else if (depth === 0 && c.trim() !== '') return undefined
+    }
+  }
+  return depth === 0 && items.length > 1 ? items : undefined
 }

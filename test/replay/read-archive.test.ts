@@ -106,6 +106,13 @@ describe('replay: reading archive lines', () => {
     expect(items.map((item: any) => item.value.properties?.pad?.length ?? item.value.messageId)).to.deep.equal([9_000, 'm2'])
   })
 
+  it('reads pretty-printed objects written one after another (jq output), each at its first line', async () => {
+    const text = events.slice(0, 3).map((event) => JSON.stringify({ ...event, note: 'a } and a { in "quotes"' }, null, 2)).join('\n')
+    const { items } = await readAll(Buffer.from(text))
+    expect(ids(items)).to.deep.equal(['m1', 'm2', 'm3'])
+    expect(items[1].line).to.equal(text.split('\n').findIndex((line, i) => i > 0 && line === '{') + 1)
+  })
+
   it('drops a leading UTF-8 byte order mark', async () => {
     const { items } = await readAll(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(ndjson(events.slice(0, 2)))]))
     expect(ids(items)).to.deep.equal(['m1', 'm2'])
