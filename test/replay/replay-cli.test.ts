@@ -143,6 +143,25 @@ describe('koala-adapter replay', function () {
       expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
     })
 
+    it('rides out faults injected while it runs (503s, a reset connection) and delivers everything, exit 0', async () => {
+      const { root, ids } = archive()
+      // Slowed down with --rate so the faults land in the middle of the run.
+      const running = cliAsync(['replay', '--workspace', 'default', '--json', '--quiet', '--concurrency', '1', '--rate', '8', root], env())
+      const until = Date.now() + 20_000
+      while (sim.requests().length < 3 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+      const before = sim.requests().length
+      expect(before).to.be.at.least(3)
+      sim.addFaults([{ status: 503, times: 2 }, { drop: true, times: 1 }, { status: 429, retryAfter: 0, times: 1 }])
+      const run = await running
+      expect(run.status, run.stderr).to.equal(0)
+      const summary = JSON.parse(run.stdout)
+      expect(summary.requests.retries).to.be.at.least(4)
+      expect(summary.events).to.include({ sent: ids.length, deadLettered: 0 })
+      expect(sim.pendingFaults()).to.deep.equal([])
+      expect(sim.requests().length).to.be.above(before)
+      expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
+    })
+
     it('stops with exit 2 when Koala refuses the key, dead-lettering nothing', async () => {
       const { root } = archive()
       const deadLetter = path.join(tempDir(), 'dead.ndjson')
