@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { JsonObject } from '../segment/json-object'
 
 /**
  * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
@@ -10,12 +11,8 @@ import { z } from 'zod'
 export const MAX_ENTRIES_PER_KIND = 30
 
 const isoDateTime = z.iso.datetime({ offset: true })
-// `type: object, additionalProperties: true`: any plain object. A custom check, not
-// z.record, which would visit and copy every key of every entry's properties.
-const jsonObject = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  { message: 'expected an object' }
-)
+// The OpenAPI's `type: object, additionalProperties: true`.
+const jsonObject = JsonObject
 
 export const TrackEvent = z.looseObject({
   type: z.literal('track'),

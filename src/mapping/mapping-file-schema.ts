@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 
 /**
  * The mapping file format (one per workspace, `mappings/<workspace>.json`). The type
@@ -114,7 +115,7 @@ export const MappingFile = z.strictObject({
     .strictObject({
       libraries: z.array(z.string()).default([]).describe('context.library.name values whose events are dropped'),
       types: z
-        .array(z.enum(['track', 'identify', 'page', 'screen', 'group', 'alias']))
+        .array(z.enum(SEGMENT_EVENT_TYPES))
         .default(['track', 'page', 'screen'])
         .describe(
           'Which calls of those libraries are dropped. Default: track, page, screen (what the Koala pixel sees); identifies and groups still go, as duplicates of them are harmless and missing ones lose a person'

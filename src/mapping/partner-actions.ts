@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '../segment/event-schema'
+import { isJsonObject as isPlainObject } from '../segment/json-object'
 import type { Account, KoalaEntry, Person } from '../koala/request-schema'
 import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
 import type { EmailNormalizer } from './identity'
@@ -139,8 +140,4 @@ function noPerson(): BuiltEntry {
 
 function isPresent(value: unknown): boolean {
   return (typeof value === 'string' && value.trim() !== '') || typeof value === 'number'
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,16 +1,10 @@
 import { z } from 'zod'
+import { JsonObject as jsonObject } from './json-object'
 
 /**
  * The Segment Spec calls, as zod schemas. Objects are loose: unknown fields pass
  * through untouched, because mappings may read any of them.
  */
-
-// A plain-object check without zod's per-key copy: properties, traits and context
-// can be large, and the mapping reads them in place.
-const jsonObject = z.custom<Record<string, unknown>>(
-  (value) => typeof value === 'object' && value !== null && !Array.isArray(value),
-  { message: 'expected an object' }
-)
 
 const id = z.union([z.string(), z.number()]).nullable()
 const timestamp = z.string()
@@ -68,7 +62,8 @@ export const SegmentEvent = z.discriminatedUnion('type', [
 export type SegmentEvent = z.infer<typeof SegmentEvent>
 export type SegmentEventType = SegmentEvent['type']
 
-export const SEGMENT_EVENT_TYPES: readonly SegmentEventType[] = ['track', 'identify', 'page', 'screen', 'group', 'alias']
+/** The Spec's call types, in the order the Spec lists them. */
+export const SEGMENT_EVENT_TYPES = ['track', 'identify', 'page', 'screen', 'group', 'alias'] as const satisfies readonly SegmentEventType[]
 
 /** The `/v1/batch` envelope of Segment's Tracking API. */
 export const BatchEnvelope = z.looseObject({

@@ -1,4 +1,5 @@
 import { BatchEnvelope } from './event-schema'
+import { isJsonObject } from './json-object'
 
 /** One item of input: the decoded value, or why it could not be decoded, and where it came from. */
 export type InputItem =
@@ -63,8 +64,8 @@ export function unwrapEnvelope(envelope: BatchEnvelope): unknown[] {
   const { context, integrations } = envelope
   if (context === undefined && integrations === undefined) return envelope.batch
   return envelope.batch.map((item) => {
-    if (typeof item !== 'object' || item === null || Array.isArray(item)) return item
-    const event = { ...(item as Record<string, unknown>) }
+    if (!isJsonObject(item)) return item
+    const event = { ...item }
     if (context !== undefined) event.context = { ...context, ...asObject(event.context) }
     if (integrations !== undefined) event.integrations = { ...integrations, ...asObject(event.integrations) }
     return event
@@ -72,5 +73,5 @@ export function unwrapEnvelope(envelope: BatchEnvelope): unknown[] {
 }
 
 function asObject(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {}
+  return isJsonObject(value) ? value : {}
 }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { ServiceConfig } from '../config'
 import type { KoalaClient } from '../koala/koala-client'
 import type { WorkspaceRegistry } from '../mapping/workspace-registry'
+import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
 import { eventsOf } from './door-events'
@@ -21,7 +22,7 @@ export type AppDeps = {
   logger: Logger
 }
 
-const TRACKING_CALLS = new Set(['track', 'identify', 'page', 'screen', 'group', 'alias'])
+const TRACKING_CALLS = new Set<string>(SEGMENT_EVENT_TYPES)
 
 /** The service's express app: the webhook and Tracking API doors, health and metrics. */
 export function createApp(deps: AppDeps): express.Express {
