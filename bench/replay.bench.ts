@@ -7,6 +7,8 @@ import { formatRate } from './measure'
 
 const ROOT = path.join(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
+// Every side of a comparison runs as the product does, without ts-node (see bin/swc-hook.js).
+const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)
 const DAYS = 10
 const FILES_PER_DAY = 4
@@ -79,7 +81,7 @@ function ours(paths: string[]): Promise<ChildFigures> {
 
 /** The baseline, in a child of its own like ours: gunzip, split lines, JSON.parse, nothing else. */
 function baseline(dayFolders: string[]): Promise<ChildFigures> {
-  return measureChild(['-r', 'ts-node/register', __filename, '--baseline', ...dayFolders], (stdout) => JSON.parse(stdout))
+  return measureChild(['-r', SWC_HOOK, __filename, '--baseline', ...dayFolders], (stdout) => JSON.parse(stdout))
 }
 
 async function runBaseline(dayFolders: string[]): Promise<void> {

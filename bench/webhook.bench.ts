@@ -13,6 +13,8 @@ const autocannon = require('autocannon') as (options: Record<string, unknown>) =
 
 const ROOT = path.join(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
+// Every side of a comparison runs as the product does, without ts-node (see bin/swc-hook.js).
+const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
 const CONNECTIONS = 16
 
@@ -40,7 +42,7 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
     SEGMENT_SHARED_SECRET: SECRET,
     HOST: '127.0.0.1'
   })
-  const echo = await startChild(['-r', 'ts-node/register', path.join(__dirname, 'echo-server.ts')], /listening (\d+)/)
+  const echo = await startChild(['-r', SWC_HOOK, path.join(__dirname, 'echo-server.ts')], /listening (\d+)/)
   try {
     const [event] = trackEvents(1)
     const single = JSON.stringify(event)

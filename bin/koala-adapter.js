@@ -1,33 +1,5 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly, no build step: each .ts file is transpiled
-// by swc as it is required (type checking is `npm test`'s job, with tsc).
-//
-// Why not ts-node here, as in the tests: ts-node loads TypeScript's compiler (49 MB)
-// just to read tsconfig.json, and its REPL module loads node:domain, which slows
-// every EventEmitter. Measured on a 1M-event replay: 354 MB peak RSS with ts-node,
-// 270 MB with this hook; the webhook door spent ~20% of its CPU in domain code.
+// Runs the TypeScript sources directly, no build step (see swc-hook.js for why not ts-node).
 'use strict'
-const fs = require('node:fs')
-const Module = require('node:module')
-const { transformSync } = require('@swc/core')
-
-// The swc equivalent of tsconfig.json's compilerOptions (ES2022, CommonJS, esModuleInterop, strict).
-const SWC_OPTIONS = {
-  swcrc: false,
-  sourceMaps: 'inline',
-  module: { type: 'commonjs', noInterop: false, strictMode: true },
-  jsc: {
-    parser: { syntax: 'typescript' },
-    target: 'es2022',
-    keepClassNames: true,
-    transform: { useDefineForClassFields: true }
-  }
-}
-
-Module._extensions['.ts'] = function compileTypeScript(module, filename) {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...SWC_OPTIONS, filename })
-  module._compile(code, filename)
-}
-process.setSourceMapsEnabled(true)
-
+require('./swc-hook')
 require('../src/cli.ts').main(process.argv)
