@@ -1,6 +1,5 @@
 import http from 'node:http'
 import https from 'node:https'
-import axios, { type AxiosInstance } from 'axios'
 import { version } from '../../package.json'
 import type { ServiceConfig } from '../config'
 import type { KoalaRequest } from './request-schema'
@@ -60,27 +59,22 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   const agentOptions = { keepAlive: true, maxSockets: config.koalaMaxSockets }
   const httpAgent = new http.Agent(agentOptions)
   const httpsAgent = new https.Agent(agentOptions)
-  const client = axios.create({
-    httpAgent,
-    httpsAgent,
-    headers: { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT },
-    timeout: config.koalaTimeoutMs,
-    // A redirect would carry the key to wherever it points; a 3xx is a misconfigured base URL.
-    maxRedirects: 0,
-    validateStatus: () => true,
-    transitional: { clarifyTimeoutError: true },
-    // We send a string we serialised and read the answer as text: axios's own JSON
-    // transforms cost ~15% of an attempt, and only error bodies are ever read.
-    transformRequest: [(data: unknown) => data],
-    transformResponse: [(data: unknown) => data],
-    responseType: 'text'
-  })
+  const endpoints = new Map<string, Endpoint>()
+  // Parsed once per URL: a service talks to a handful of workspaces' endpoints.
+  const endpointOf = (url: string): Endpoint => {
+    let endpoint = endpoints.get(url)
+    if (endpoint === undefined) {
+      endpoint = parseEndpoint(url, httpAgent, httpsAgent)
+      if (endpoints.size < MAX_CACHED_ENDPOINTS) endpoints.set(url, endpoint)
+    }
+    return endpoint
+  }
 
   async function send(request: KoalaRequest, target: KoalaTarget, options: { deadline?: number } = {}): Promise<DeliveryResult> {
     const { endpoint } = request
-    const url = koalaUrl(target, endpoint)
+    const destination = endpointOf(koalaUrl(target, endpoint))
     // Serialised once: every retry sends the same bytes.
-    const body = JSON.stringify(request.body)
+    const body = Buffer.from(JSON.stringify(request.body))
     const deadline = options.deadline ?? Infinity
     let slowestMs = 0
     let last: Outcome = {}
@@ -88,7 +82,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
       const timeoutMs = Math.min(attemptCapMs, deadline - now())
       if (timeoutMs <= 0) return unavailable(endpoint, last, attempt - 1, 'deadline')
       const started = now()
-      last = await attemptOnce(client, url, body, timeoutMs, now)
+      last = await attemptOnce(destination, body, timeoutMs, now)
       const durationMs = now() - started
       slowestMs = Math.max(slowestMs, durationMs)
       observer.onAttempt?.({ endpoint, status: last.status, code: last.code, durationMs })
@@ -116,26 +110,99 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   }
 }
 
-/** One HTTP attempt, reduced to what we classify on; network errors become a sanitised code. */
-async function attemptOnce(client: AxiosInstance, url: string, body: string, timeoutMs: number, now: () => number): Promise<Outcome> {
-  // axios's `timeout` is a socket idle timer; the abort makes it a hard bound, so an attempt never outlives the deadline.
-  const abort = new AbortController()
-  const timer = Number.isFinite(timeoutMs) ? setTimeout(() => abort.abort(), timeoutMs) : undefined
+/** Where one Koala URL's requests go: parsed once, reused for every attempt. */
+type Endpoint = { send: typeof http.request; options: http.RequestOptions } | { error: string }
+
+/** A service talks to a few workspaces' endpoints; the cap only guards against a leak. */
+const MAX_CACHED_ENDPOINTS = 1000
+
+/** Koala's error answers are small JSON; anything longer is cut, never buffered whole. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024
+
+function parseEndpoint(url: string, httpAgent: http.Agent, httpsAgent: https.Agent): Endpoint {
+  let parsed: URL
   try {
-    const response = await client.post(url, body, { timeout: Number.isFinite(timeoutMs) ? timeoutMs : 0, signal: abort.signal })
-    const retryAfter = response.headers['retry-after']
-    const ok = response.status >= 200 && response.status < 300
-    return {
-      status: response.status,
-      retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, now()),
-      data: ok ? undefined : errorBody(response.data)
-    }
-  } catch (error) {
-    // Only the code is kept: an AxiosError's message, config and request carry the URL (the key) and the body (emails).
-    return { code: abort.signal.aborted ? 'ETIMEDOUT' : networkErrorCode(error) }
-  } finally {
-    clearTimeout(timer)
+    parsed = new URL(url)
+  } catch {
+    return { error: 'ERR_INVALID_URL' }
   }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { error: 'ERR_INVALID_PROTOCOL' }
+  const secure = parsed.protocol === 'https:'
+  return {
+    send: secure ? https.request : http.request,
+    options: {
+      method: 'POST',
+      protocol: parsed.protocol,
+      // URL keeps the brackets of an IPv6 literal; node:http wants the bare address.
+      hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: parsed.port === '' ? undefined : Number(parsed.port),
+      path: parsed.pathname + parsed.search,
+      agent: secure ? httpsAgent : httpAgent
+    }
+  }
+}
+
+/**
+ * One HTTP attempt, reduced to what we classify on; network errors become a sanitised
+ * code. On node:http rather than axios: this is the hot path of the webhook door, and
+ * axios cost about twice node:http's client CPU per request (BENCHMARKS.md). Redirects
+ * are never followed (a 3xx would carry the key elsewhere; it is a wrong base URL).
+ */
+function attemptOnce(endpoint: Endpoint, body: Buffer, timeoutMs: number, now: () => number): Promise<Outcome> {
+  if ('error' in endpoint) return Promise.resolve({ code: endpoint.error })
+  return new Promise((resolve) => {
+    let done = false
+    let timedOut = false
+    let timer: NodeJS.Timeout | undefined
+    const finish = (outcome: Outcome): void => {
+      if (done) return
+      done = true
+      clearTimeout(timer)
+      resolve(outcome)
+    }
+    // Only the code is kept: Node's messages can name the host, a proxy's the whole URL (the key).
+    const fail = (error: unknown): void => finish({ code: timedOut ? 'ETIMEDOUT' : networkErrorCode(error) })
+    let request: http.ClientRequest
+    try {
+      request = endpoint.send({
+        ...endpoint.options,
+        headers: { 'Content-Type': 'application/json', 'Content-Length': body.length, 'User-Agent': USER_AGENT }
+      })
+    } catch (error) {
+      fail(error)
+      return
+    }
+    // A hard bound on the whole attempt (a socket timeout would only bound each silence).
+    if (Number.isFinite(timeoutMs)) {
+      timer = setTimeout(() => {
+        timedOut = true
+        request.destroy()
+      }, timeoutMs)
+    }
+    request.on('error', fail)
+    request.on('response', (response) => {
+      const status = response.statusCode ?? 0
+      const ok = status >= 200 && status < 300
+      const chunks: Buffer[] = []
+      let kept = 0
+      response.on('data', (chunk: Buffer) => {
+        // Success bodies are never read; they are drained so the socket goes back to the pool.
+        if (ok || kept >= MAX_ERROR_BODY_BYTES) return
+        chunks.push(chunk)
+        kept += chunk.length
+      })
+      response.on('error', fail)
+      response.on('end', () => {
+        const retryAfter = response.headers['retry-after']
+        finish({
+          status,
+          retryAfterMs: parseRetryAfter(retryAfter, now()),
+          data: ok ? undefined : errorBody(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8'))
+        })
+      })
+    })
+    request.end(body)
+  })
 }
 
 /** Koala's error answer, decoded when it is JSON (it usually is: `{error, code}`). */

@@ -38,8 +38,8 @@ const RETRY_STATUS_CODES: ReadonlySet<number> = new Set([
 const RETRY_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNRESET', // includes Node's "socket hang up", e.g. a keep-alive socket the server closed under us
   'ECONNREFUSED',
-  'ECONNABORTED', // axios's code for its own per-attempt timeout
-  'ETIMEDOUT', // the same timeout with `transitional.clarifyTimeoutError`, or the OS's connect timeout
+  'ECONNABORTED',
+  'ETIMEDOUT', // our own per-attempt timeout, or the OS's connect timeout
   'EPIPE',
   'EAI_AGAIN',
   'ENETUNREACH',

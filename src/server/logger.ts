@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger } from 'pino'
 
 /**
  * The one logger. We log summaries we build (counts, statuses, codes, pointers),
- * never raw events, request bodies or axios errors; redaction is the second line
+ * never raw events, request bodies or HTTP client errors; redaction is the second line
  * of defence for fields that should never be there anyway.
  */
 export function createLogger(level: string, destination?: DestinationStream): Logger {

@@ -134,6 +134,30 @@ describe('KoalaClient', () => {
       })
     })
 
+    it('never follows a redirect: a 302 is unavailable, and its Location gets no request', async () => {
+      nock(ORIGIN).post(PATH).reply(302, '', { Location: 'http://elsewhere.test/collect' })
+      const elsewhere = nock('http://elsewhere.test').post('/collect').reply(200)
+      const { client } = harness()
+      expect(await client.send(REQUEST, target)).to.include({ ok: false, kind: 'unavailable', status: 302, attempts: 1 })
+      expect(elsewhere.isDone()).to.equal(false)
+    })
+
+    it('keeps at most 64 KB of an error body', async () => {
+      nock(ORIGIN).post(PATH).reply(400, 'x'.repeat(200 * 1024))
+      const { client } = harness()
+      const result = await client.send(REQUEST, target)
+      expect(result).to.include({ kind: 'rejected', status: 400 })
+      expect((result as { error: string }).error).to.have.length(64 * 1024)
+    })
+
+    it('refuses a base URL that is not http or https without sending anything', async () => {
+      const { client } = harness()
+      expect(await client.send(REQUEST, { baseUrl: 'ftp://koala.test/web/projects', publicApiKey: KEY })).to.include({
+        kind: 'unavailable',
+        code: 'ERR_INVALID_PROTOCOL'
+      })
+    })
+
     it('does not retry ENOTFOUND (a wrong base URL does not heal in seconds)', async () => {
       nock(ORIGIN).post(PATH).replyWithError(connectionError('ENOTFOUND'))
       const { client } = harness()
@@ -281,11 +305,20 @@ describe('KoalaClient', () => {
     let server: http.Server
     let baseUrl = ''
     const sockets: (number | undefined)[] = []
+    let cutNext = false
 
     before(async () => {
       nock.restore()
       server = http.createServer((req, res) => {
         sockets.push(req.socket.remotePort)
+        if (cutNext) {
+          // A 503 whose body never arrives whole: the client must not take it for an answer.
+          cutNext = false
+          res.writeHead(503, { 'content-type': 'application/json', 'content-length': '100' })
+          res.write('{"error":')
+          setTimeout(() => req.socket.destroy(), 10)
+          return
+        }
         req.resume()
         req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 10))
       })
@@ -299,6 +332,14 @@ describe('KoalaClient', () => {
     })
     beforeEach(() => {
       sockets.length = 0
+    })
+
+    it('retries an answer cut off in the middle of its body, as a reset', async () => {
+      cutNext = true
+      const { client, seen } = harness()
+      const result = await client.send({ ...REQUEST }, { baseUrl, publicApiKey: KEY })
+      expect(result).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(seen.retries.map((retry) => retry.reason)).to.deep.equal(['ECONNRESET'])
     })
 
     it('reuses one keep-alive socket for requests sent one after another', async () => {
