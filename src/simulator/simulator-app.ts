@@ -1,9 +1,10 @@
 import { setMaxListeners } from 'node:events'
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
 import express, { type ErrorRequestHandler, type Express } from 'express'
 import pino, { type Logger } from 'pino'
 import { controlRoutes } from './control-routes'
 import { faultsOrThrow, FaultQueue, type FaultInput } from './fault-queue'
-import { ingestHandler } from './ingest-route'
+import { handleIngest, ingestTarget, sendJson } from './ingest-route'
 import { bodyProblem } from './read-json-body'
 import { RequestLog } from './request-log'
 
@@ -21,6 +22,8 @@ export type SimulatorAppOptions = {
 }
 
 export type SimulatorApp = {
+  /** The server's request listener: ingestion on plain node:http, everything else through `app`. */
+  handler: RequestListener
   app: Express
   log: RequestLog
   faults: FaultQueue
@@ -28,7 +31,7 @@ export type SimulatorApp = {
   shutdown(): void
 }
 
-/** Builds the simulator's express app and the state behind it (no server: see startSimulator). */
+/** Builds the simulator's request handler and the state behind it (no server: see startSimulator). */
 export function createSimulatorApp(options: SimulatorAppOptions = {}): SimulatorApp {
   const log = new RequestLog(options.maxRecords)
   const faults = new FaultQueue()
@@ -42,10 +45,8 @@ export function createSimulatorApp(options: SimulatorAppOptions = {}): Simulator
   app.disable('x-powered-by')
   // ETags cost a hash per answer and no client of ours sends If-None-Match.
   app.set('etag', false)
-  if (options.logRequests) app.use(requestLogger(options.logger ?? pino({ name: 'koala-simulator' })))
+  const logRequest = options.logRequests ? requestLogger(options.logger ?? pino({ name: 'koala-simulator' })) : undefined
 
-  app.post('/web/projects/:key/batch', ingestHandler('batch', state))
-  app.post('/web/projects/:key/accounts/batch', ingestHandler('accounts/batch', state))
   // Segment's own Koala destination checks keys this way; API.md lists it.
   app.get('/web/projects/:key/auth', (req, res) => {
     if (state.keys !== undefined && !state.keys.has(String(req.params.key))) {
@@ -58,7 +59,13 @@ export function createSimulatorApp(options: SimulatorAppOptions = {}): Simulator
   })
   app.use(jsonErrors)
 
-  return { app, log, faults, shutdown: () => closing.abort() }
+  const handler: RequestListener = (req, res) => {
+    logRequest?.(req, res)
+    const target = ingestTarget(req.method, req.url)
+    if (target === undefined) return void app(req, res)
+    handleIngest(target, req, res, state).catch(() => sendJson(res, 500, { error: 'simulator bug', code: 'internal' }))
+  }
+  return { handler, app, log, faults, shutdown: () => closing.abort() }
 }
 
 // Express would answer errors with an HTML page; clients of a JSON API deserve JSON.
@@ -68,14 +75,13 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, _next) => {
   res.status(problem.status).json({ error: problem.error, code: problem.code })
 }
 
-function requestLogger(logger: Logger): express.RequestHandler {
-  return (req, res, next) => {
+function requestLogger(logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
     const started = process.hrtime.bigint()
     res.on('close', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6
       // The path carries the public key: the key is not a secret (it ships in the pixel), so it stays.
-      logger.info({ method: req.method, path: req.path, status: res.headersSent ? res.statusCode : 'dropped', ms })
+      logger.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.headersSent ? res.statusCode : 'dropped', ms })
     })
-    next()
   }
 }

@@ -37,7 +37,7 @@ export type RunningSimulator = {
 export function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
   const { port = 0, host = '127.0.0.1', ...appOptions } = options
   const sim = createSimulatorApp(appOptions)
-  const server = createServer(sim.app)
+  const server = createServer(sim.handler)
   // Memoised: a second close() (an after() hook plus a test) must not throw ERR_SERVER_NOT_RUNNING.
   let closed: Promise<void> | undefined
 

@@ -119,6 +119,29 @@ describe('Koala simulator', () => {
       expect(answer.body).to.deep.equal({ error: 'expected a JSON body (Content-Type: application/json)', code: 'invalid_payload' })
     })
 
+    it('decodes the key in the path and records the path without its query', async () => {
+      const keyed = await startSimulator({ keys: ['pk/a b'] })
+      try {
+        expect((await post(keyed, `${batch('pk%2Fa%20b')}?v=1`, PROFILE_BODY)).status).to.equal(200)
+        expect((await post(keyed, batch('pk%2Fa'), PROFILE_BODY)).status).to.equal(401)
+        expect(keyed.requests().map((r) => r.path)).to.deep.equal(['/web/projects/pk%2Fa%20b/batch'])
+      } finally {
+        await keyed.close()
+      }
+    })
+
+    it('answers 413 to a body over 10 MB, and records nothing', async () => {
+      const answer = await post(sim, batch(), JSON.stringify({ ...PROFILE_BODY, padding: 'x'.repeat(10 * 1024 * 1024) }))
+      expect(answer).to.deep.include({ status: 413, body: { error: 'body larger than 10mb', code: 'payload_too_large' } })
+      expect(sim.requests()).to.deep.equal([])
+    })
+
+    it('answers 415 to a compressed body (Koala\'s clients send plain JSON)', async () => {
+      const answer = await post(sim, batch(), JSON.stringify(PROFILE_BODY), { 'content-encoding': 'gzip' })
+      expect(answer.status).to.equal(415)
+      expect(answer.body.code).to.equal('invalid_body')
+    })
+
     it('answers 404 JSON to anything else', async () => {
       expect(await call(sim, 'GET', '/nope')).to.deep.include({ status: 404, body: { error: 'no route for GET /nope', code: 'not_found' } })
       expect((await call(sim, 'GET', batch())).status).to.equal(404)
