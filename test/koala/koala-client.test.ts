@@ -306,11 +306,13 @@ describe('KoalaClient', () => {
     let baseUrl = ''
     const sockets: (number | undefined)[] = []
     let cutNext = false
+    const seenHeaders: http.IncomingHttpHeaders[] = []
 
     before(async () => {
       nock.restore()
       server = http.createServer((req, res) => {
         sockets.push(req.socket.remotePort)
+        seenHeaders.push(req.headers)
         if (cutNext) {
           // A 503 whose body never arrives whole: the client must not take it for an answer.
           cutNext = false
@@ -346,6 +348,8 @@ describe('KoalaClient', () => {
       const { client } = harness()
       for (let i = 0; i < 4; i++) expect((await client.send(REQUEST, { baseUrl, publicApiKey: KEY })).ok).to.equal(true)
       expect(new Set(sockets).size).to.equal(1)
+      expect(seenHeaders.at(-1)).to.include({ host: new URL(baseUrl).host, 'content-type': 'application/json', 'user-agent': USER_AGENT })
+      expect(seenHeaders.at(-1)!['content-length']).to.equal(String(Buffer.byteLength(JSON.stringify(REQUEST.body))))
     })
 
     it('shares one pool of at most koalaMaxSockets across concurrent requests', async () => {
