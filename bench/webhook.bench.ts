@@ -17,6 +17,7 @@ const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
 const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
 const CONNECTIONS = 16
+const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 2)
 
 const SECRET = 'bench-shared-secret'
 
@@ -46,9 +47,24 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
   try {
     const [event] = trackEvents(1)
     const single = JSON.stringify(event)
-    const echoResult = await load(`http://127.0.0.1:${echo.match[1]}/echo`, single)
+    const runEcho = () => load(`http://127.0.0.1:${echo.match[1]}/echo`, single)
     // Signed as Segment signs: the door checks every request, as in production.
-    const oursSingle = await load(`${service.match[1]}/webhook/default`, single, CONNECTIONS, SECONDS, signBody(single, SECRET))
+    const runOurs = () => load(`${service.match[1]}/webhook/default`, single, CONNECTIONS, SECONDS, signBody(single, SECRET))
+    // Alternating rounds, best of each: a noisy neighbour then hits both sides alike.
+    const echoRuns: Awaited<ReturnType<typeof load>>[] = []
+    const ourRuns: Awaited<ReturnType<typeof load>>[] = []
+    for (let round = 0; round < ROUNDS; round++) {
+      if (round % 2 === 0) {
+        echoRuns.push(await runEcho())
+        ourRuns.push(await runOurs())
+      } else {
+        ourRuns.push(await runOurs())
+        echoRuns.push(await runEcho())
+      }
+    }
+    const best = (runs: typeof echoRuns) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a))
+    const echoResult = best(echoRuns)
+    const oursSingle = best(ourRuns)
     // How many people a batch holds decides how many Koala requests it becomes
     // (one per person per 30 events), so two shapes are measured.
     const batchRates: Array<{ people: number; events: number; p99: number }> = []
@@ -61,7 +77,7 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
     const singleRate = oursSingle.requests.average
     const batchEvents = batchRates[0].events
     const lines = [
-      `webhook: ${SECONDS}s per run, ${CONNECTIONS} connections, ~1 KB track event; adapter and simulator in their own processes, 2 cores shared`,
+      `webhook: ${SECONDS}s per run, ${CONNECTIONS} connections, ~1 KB track event; adapter and simulator in their own processes, 2 cores shared; single events best of ${ROUNDS} alternating runs`,
       `  bare express JSON echo          ${formatRate(echoResult.requests.average).padStart(10)} requests  (p99 ${echoResult.latency.p99} ms)`,
       `  adapter → simulator, 1 event    ${formatRate(singleRate).padStart(10)} requests  (p99 ${oursSingle.latency.p99} ms)`,
       ...batchRates.map(
