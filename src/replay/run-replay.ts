@@ -40,7 +40,10 @@ export type ReplayPlan = {
 /** Why the run ended early, when it did. */
 export type ReplayEnd = { stopped?: string }
 
-/** One Segment event with entries still to settle, and what to dead-letter if they fail. */
+/**
+ * One Segment event with entries still to settle, and what to dead-letter if they fail
+ * (nothing when the sink never refuses: a dry run keeps no copy of events it holds).
+ */
 type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; event: unknown }
 
 /**
@@ -164,7 +167,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
       pending ??= file.track(line, 1)
       pending.unsettled += result.entries.length
-      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event }
+      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
       for (const entry of result.entries) {
         origins.set(entry.entry, record)
         lastAdded = entry.entry

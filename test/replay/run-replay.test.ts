@@ -22,6 +22,7 @@ function recordingSink(answer: (request: KoalaRequest) => SinkOutcome = () => ({
   let pending = 0
   let idle: (() => void) | undefined
   const sink: ReplaySink = {
+    canRefuse: true,
     submit(request, settled) {
       requests.push(request)
       unsettled += entriesOf(request)
