@@ -1,6 +1,13 @@
+import { createReadStream } from 'node:fs'
 import { Readable, pipeline } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
+
+/** The raw bytes of one input (`-`: stdin). */
+export function openArchiveFile(file: { absolute: string }): AsyncIterable<Buffer> {
+  // 256 KB reads: fewer round trips through the event loop than the 64 KB default, measurably faster on big archives.
+  return file.absolute === '-' ? process.stdin : createReadStream(file.absolute, { highWaterMark: 256 * 1024 })
+}
 
 export type ReadLinesOptions = {
   /** A line longer than this (in characters, about bytes) is skipped and reported; the lines after it are read. */

@@ -2,8 +2,8 @@ import { KoalaBatcher } from '../koala/batcher'
 import type { KoalaRequest } from '../koala/request-schema'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { itemsOfDocument } from '../segment/read-events'
-import type { Checkpoint, FileStart } from './checkpoint'
-import { unwrapDeadLetter, type DeadLetterFile } from './dead-letter'
+import type { CheckpointStore, FileStart } from './checkpoint'
+import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
 import { parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
@@ -21,13 +21,14 @@ export type ReplayLimits = {
 }
 
 export type ReplayPlan = {
-  files: readonly ArchiveFile[]
+  /** Read in turn; a worker's files come from the main thread's queue, one when the previous is read. */
+  files: Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>
   open(file: ArchiveFile): AsyncIterable<Buffer>
   mapping: CompiledMapping
   selection: ReplaySelection
   sink: ReplaySink
-  deadLetter: DeadLetterFile
-  checkpoint?: Checkpoint
+  deadLetter: DeadLetterWriter
+  checkpoint?: CheckpointStore
   counters: ReplayCounters
   limits: ReplayLimits
   /** Problems found on the way (file and line), for the user. */
@@ -238,7 +239,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   plan.interrupt?.addEventListener('abort', onInterrupt)
 
   try {
-    for (const file of plan.files) {
+    for await (const file of plan.files) {
       if (stopped !== undefined) break
       const start = checkpoint?.startOf(file.absolute) ?? 1
       if (start === 'done') {

@@ -49,7 +49,7 @@ function entriesOf(request: KoalaRequest): number {
 
 const eventNames = (request: KoalaRequest) => ((request.body as ProfileBatchRequest).events ?? []).map((e) => e.message_id!)
 
-function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> = {}): ReplayPlan & { problems: string[] } {
+function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> & { deadLetter?: DeadLetterFile } = {}): ReplayPlan & { problems: string[]; deadLetter: DeadLetterFile } {
   const problems: string[] = []
   return {
     files,

@@ -1,0 +1,122 @@
+import { Writable } from 'node:stream'
+import type { MessagePort } from 'node:worker_threads'
+import { compileMapping } from '../mapping/compile-mapping'
+import type { CheckpointStore, FileStart } from './checkpoint'
+import type { DeadLetterWriter } from './dead-letter'
+import { createDryRunSink } from './dry-run-sink'
+import type { ArchiveFile } from './find-archive-files'
+import type { startKoalaDelivery as StartKoalaDelivery } from './koala-delivery'
+import { openArchiveFile } from './read-archive-lines'
+import { ReplayCounters } from './replay-summary'
+import { runReplay } from './run-replay'
+import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
+
+/** Problem lines one worker posts; past them its problems are only counted (a broken archive must not flood the main thread). */
+const MAX_REPORTED = 200
+/** A dry run's output held in this worker before it waits for the main thread to write it. */
+const OUTPUT_BUFFER_BYTES = 256 * 1024
+
+/**
+ * One replay worker thread: the same pipeline as a single-threaded replay (runReplay)
+ * over the files the main thread hands out one at a time, with the doors that would
+ * touch shared state (checkpoint, dead-letter file, dry-run output, counters, problem
+ * reports) relayed to the main thread as messages. The port keeps message order, so a
+ * dead letter always reaches the main thread before the position that moves past it.
+ */
+export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
+  const post = (message: FromWorker, transfer?: ArrayBuffer[]): void => port.postMessage(message, transfer)
+  const counters = new ReplayCounters()
+  const starts = new Map<string, FileStart>()
+  const interrupt = new AbortController()
+  const outputWritten: Array<() => void> = []
+  let nextFile: ((file: ArchiveFile | null) => void) | undefined
+  let bytes = 0
+  let reported = 0
+
+  port.on('message', (message: ToWorker) => {
+    if (message.type === 'file') {
+      if (message.file !== null) starts.set(message.file.absolute, message.start)
+      const resolve = nextFile!
+      nextFile = undefined
+      resolve(message.file)
+    } else if (message.type === 'written') outputWritten.shift()!()
+    else {
+      // runReplay's abort listener posts the positions first, synchronously; the port keeps that order.
+      interrupt.abort()
+      post({ type: 'interrupted' })
+    }
+  })
+
+  // A whole file at a time, asked for when the previous one is read: a slow file never idles the other threads.
+  async function* files(): AsyncGenerator<ArchiveFile> {
+    for (;;) {
+      const file = await new Promise<ArchiveFile | null>((resolve) => {
+        nextFile = resolve
+        post({ type: 'next-file' })
+      })
+      if (file === null) return
+      yield file
+    }
+  }
+
+  const checkpoint: CheckpointStore | undefined = setup.checkpoint
+    ? { startOf: (absolute) => starts.get(absolute) ?? 1, save: (positions) => post({ type: 'positions', positions: [...positions] }) }
+    : undefined
+  const deadLetter: DeadLetterWriter = {
+    write: (events, reason) => {
+      if (events.length > 0) post({ type: 'dead-letter', events: [...events], reason })
+    },
+    close: () => {}
+  }
+  // Loaded only to send: a dry run's workers need not hold axios.
+  const delivery =
+    setup.delivery === undefined ? undefined : (require('./koala-delivery') as { startKoalaDelivery: typeof StartKoalaDelivery }).startKoalaDelivery(setup.delivery, counters)
+  const sink = delivery?.sink ?? createDryRunSink(outputToMainThread(post, outputWritten), { end: true })
+
+  const reportProgress = (): void => {
+    post({ type: 'progress', bytes, eventsRead: counters.eventsRead })
+    bytes = 0
+  }
+  const progressTimer = setInterval(reportProgress, setup.progressIntervalMs)
+  progressTimer.unref()
+
+  void runReplay({
+    files: files(),
+    open: openArchiveFile,
+    mapping: compileMapping(setup.mapping),
+    selection: setup.selection,
+    sink,
+    deadLetter,
+    checkpoint,
+    counters,
+    limits: setup.limits,
+    report: (line) => {
+      if (++reported <= MAX_REPORTED) post({ type: 'report', line })
+    },
+    onBytes: (n) => (bytes += n),
+    interrupt: interrupt.signal
+  }).then((end) => {
+    clearInterval(progressTimer)
+    reportProgress()
+    delivery?.close()
+    post({ type: 'end', counters: { ...counters }, ...(end.stopped !== undefined ? { stopped: end.stopped } : {}) })
+  })
+  // A rejection is left unhandled on purpose: it ends the thread with an 'error' the main thread reports.
+}
+
+/**
+ * A dry run's output stream inside a worker: each chunk (whole lines, as the dry-run
+ * sink writes them) goes to the main thread, the one writer of the output, and counts
+ * as written once it says so, which is the backpressure that pauses this worker's reading.
+ */
+function outputToMainThread(post: (message: FromWorker, transfer?: ArrayBuffer[]) => void, written: Array<() => void>): Writable {
+  return new Writable({
+    highWaterMark: OUTPUT_BUFFER_BYTES,
+    write(chunk: Buffer, _encoding, done) {
+      // Moved, not copied, when the bytes own their memory; a small Buffer may share Node's pool, which must stay here.
+      const bytes = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk)
+      written.push(() => done())
+      post({ type: 'output', bytes }, [bytes.buffer as ArrayBuffer])
+    }
+  })
+}
