@@ -15,6 +15,8 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
 const MAX_REPORTED = 200
 /** A dry run's output held in this worker before it waits for the main thread to write it. */
 const OUTPUT_BUFFER_BYTES = 256 * 1024
+/** The dry-run sink writes about 64 KB at a time; room for a little more saves growing the buffers. */
+const OUTPUT_CHUNK_BYTES = 80 * 1024
 
 /**
  * One replay worker thread: the same pipeline as a single-threaded replay (runReplay)
@@ -28,7 +30,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   const counters = new ReplayCounters()
   const starts = new Map<string, FileStart>()
   const interrupt = new AbortController()
-  const outputWritten: Array<() => void> = []
+  const output = new OutputToMainThread(post)
   let nextFile: ((file: ArchiveFile | null) => void) | undefined
   let bytes = 0
   let reported = 0
@@ -39,7 +41,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
       const resolve = nextFile!
       nextFile = undefined
       resolve(message.file)
-    } else if (message.type === 'written') outputWritten.shift()!()
+    } else if (message.type === 'written') output.written(message.buffer)
     else {
       // runReplay's abort listener posts the positions first, synchronously; the port keeps that order.
       interrupt.abort()
@@ -71,7 +73,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   // Loaded only to send: a dry run's workers need not hold axios.
   const delivery =
     setup.delivery === undefined ? undefined : (require('./koala-delivery') as { startKoalaDelivery: typeof StartKoalaDelivery }).startKoalaDelivery(setup.delivery, counters)
-  const sink = delivery?.sink ?? createDryRunSink(outputToMainThread(post, outputWritten), { end: true })
+  const sink = delivery?.sink ?? createDryRunSink(output.stream, { end: true })
 
   const reportProgress = (): void => {
     post({ type: 'progress', bytes, eventsRead: counters.eventsRead })
@@ -107,16 +109,34 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
 /**
  * A dry run's output stream inside a worker: each chunk (whole lines, as the dry-run
  * sink writes them) goes to the main thread, the one writer of the output, and counts
- * as written once it says so, which is the backpressure that pauses this worker's reading.
+ * as written once it says so, which is the backpressure that pauses this worker's
+ * reading. The bytes travel in a few buffers moved to the main thread and back, so
+ * neither thread allocates per chunk nor holds written chunks until its next GC.
  */
-function outputToMainThread(post: (message: FromWorker, transfer?: ArrayBuffer[]) => void, written: Array<() => void>): Writable {
-  return new Writable({
-    highWaterMark: OUTPUT_BUFFER_BYTES,
-    write(chunk: Buffer, _encoding, done) {
-      // Moved, not copied, when the bytes own their memory; a small Buffer may share Node's pool, which must stay here.
-      const bytes = chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength ? chunk : new Uint8Array(chunk)
-      written.push(() => done())
-      post({ type: 'output', bytes }, [bytes.buffer as ArrayBuffer])
-    }
-  })
+class OutputToMainThread {
+  private readonly free: Buffer[] = []
+  private readonly waiting: Array<() => void> = []
+  readonly stream: Writable
+
+  constructor(post: (message: FromWorker, transfer?: ArrayBuffer[]) => void) {
+    this.stream = new Writable({
+      highWaterMark: OUTPUT_BUFFER_BYTES,
+      decodeStrings: false,
+      write: (chunk: string | Buffer, _encoding, done) => {
+        const bytes = Buffer.byteLength(chunk)
+        let buffer = this.free.pop()
+        // Its own memory (never Node's shared pool), so it can be moved.
+        if (buffer === undefined || buffer.length < bytes) buffer = Buffer.allocUnsafeSlow(Math.max(bytes, OUTPUT_CHUNK_BYTES))
+        const length = typeof chunk === 'string' ? buffer.write(chunk) : chunk.copy(buffer)
+        this.waiting.push(done)
+        post({ type: 'output', bytes: buffer.subarray(0, length) }, [buffer.buffer as ArrayBuffer])
+      }
+    })
+  }
+
+  /** The main thread wrote the oldest chunk and gave back its memory. */
+  written(memory: ArrayBuffer): void {
+    this.free.push(Buffer.from(memory))
+    this.waiting.shift()!()
+  }
 }

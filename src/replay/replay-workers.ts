@@ -13,11 +13,11 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
 
 const WORKER_ENTRY = path.join(__dirname, 'replay-worker-entry.js')
 /**
- * Each worker's young generation (V8's default is 3 × 16 MB per thread). Measured on the 1M-event
- * bench with 2 workers, 300k events: 4 MB took 40% longer (more survivors promoted), 8 MB ran as fast
- * as 16 MB with ~15 MB less peak memory for the process.
+ * Each worker's young generation (V8's default is 3 × 16 MB per thread). Measured with 2 workers on
+ * 300-400k events of the bench: 4 MB ran 40% longer (more survivors promoted); 8 MB ~4% longer than
+ * 16 MB, for 16 MB less peak memory; 32 MB no faster than 16, for 30 MB more.
  */
-const WORKER_YOUNG_GENERATION_MB = 8
+const WORKER_YOUNG_GENERATION_MB = 16
 /** How long an interrupted run waits for its workers' last positions before it saves what it has. */
 const INTERRUPT_WAIT_MS = 2_000
 
@@ -29,7 +29,7 @@ export type WorkerPoolPlan = {
   /** For the whole run: the buffer bound, concurrency and rate are divided among the workers. */
   limits: ReplayLimits
   delivery?: KoalaDelivery
-  /** A dry run's one output, written by this thread only; ended when `endOutput`. */
+  /** A dry run's one output, written by this thread only; ended at the end when `end`. */
   output?: { stream: Writable; end: boolean }
   checkpoint?: Checkpoint
   deadLetter: DeadLetterFile
@@ -118,9 +118,12 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
         // Synchronous and fsynced: the positions this worker posts next are handled only after it returns.
         plan.deadLetter.write(message.events, message.reason)
         return
-      case 'output':
-        plan.output!.stream.write(message.bytes, () => worker.postMessage({ type: 'written' } satisfies ToWorker))
+      case 'output': {
+        const { buffer } = message.bytes
+        // The memory goes back to its worker once written: dead chunks waiting here for a GC took ~60 MB (measured).
+        plan.output!.stream.write(message.bytes, () => worker.postMessage({ type: 'written', buffer: buffer as ArrayBuffer } satisfies ToWorker, [buffer as ArrayBuffer]))
         return
+      }
       case 'report':
         plan.report(message.line)
         return

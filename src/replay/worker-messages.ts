@@ -32,8 +32,8 @@ export type ToWorker =
   /** The next file to replay and where to start in it; `null` when the queue is empty (or the run is ending). */
   | { type: 'file'; file: ArchiveFile; start: number }
   | { type: 'file'; file: null }
-  /** One `output` message was written; the worker may send more. */
-  | { type: 'written' }
+  /** One `output` message was written; its memory comes back, to be filled again. */
+  | { type: 'written'; buffer: ArrayBuffer }
   /** SIGINT/SIGTERM, or another worker failed: report positions now, then `interrupted`. */
   | { type: 'interrupt' }
 
@@ -43,7 +43,7 @@ export type FromWorker =
   | { type: 'positions'; positions: Array<[string, FileStart]> }
   /** Events to append to the dead-letter file; posted before any position that moves past their lines. */
   | { type: 'dead-letter'; events: string[]; reason: DeadLetterReason }
-  /** Whole NDJSON lines of a dry run, as UTF-8. */
+  /** Whole NDJSON lines of a dry run, as UTF-8, in memory moved (not copied) to the main thread and back. */
   | { type: 'output'; bytes: Uint8Array }
   | { type: 'report'; line: string }
   /** Raw bytes read since the last message, and events read so far. */
