@@ -58,6 +58,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   }
   const concurrency = options.concurrency === undefined ? Math.max(1, config.replayConcurrency) : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
+  const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers)
   const loaded = loadReplayWorkspace(mappingsDir(options.mappings), path.join(BUILTIN_MAPPINGS_DIR, 'default.json'), options.workspace)
   const target = options.dryRun === true ? undefined : koalaTargetOf(loaded, config, env)
 
@@ -106,7 +107,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const output = target !== undefined ? undefined : { stream: outFd === undefined ? process.stdout : createWriteStream('', { fd: outFd }), end: options.out !== undefined }
   const delivery: KoalaDelivery | undefined = target === undefined ? undefined : { target, config, concurrency, ...(rate !== undefined ? { rate } : {}) }
   // Worker threads need files to share (stdin is one stream) and, when sending, a request in flight each.
-  const workers = paths.includes('-') ? 1 : Math.min(options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers), toRead.length, delivery?.concurrency ?? Infinity)
+  const workers = paths.includes('-') ? 1 : Math.min(workersWanted, toRead.length, delivery?.concurrency ?? Infinity)
 
   const deadLetter = new DeadLetterFile(deadLetterPath)
   const run =
