@@ -26,7 +26,7 @@ export type WorkerPoolPlan = {
   files: readonly ArchiveFile[]
   mapping: MappingFile
   selection: { fromMs?: number; toMs?: number }
-  /** For the whole run: the buffer bound, concurrency and rate are divided among the workers. */
+  /** The buffer bound is each worker's; concurrency and rate are the run's, divided among the workers. */
   limits: ReplayLimits
   delivery?: KoalaDelivery
   /** A dry run's one output, written by this thread only; ended at the end when `end`. */
@@ -151,7 +151,9 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
     const setup: WorkerSetup = {
       mapping: plan.mapping,
       selection: plan.selection,
-      limits: { ...plan.limits, bufferEntries: share(plan.limits.bufferEntries, count, index) },
+      // The whole bound for each: every worker sees every person, and halving it halved the entries per request
+      // (16.5 → 8.6 on the bench archive), doubling Koala requests, for 12 MB less peak memory.
+      limits: plan.limits,
       checkpoint: checkpoint !== undefined,
       ...(plan.delivery !== undefined
         ? {

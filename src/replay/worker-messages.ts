@@ -18,7 +18,7 @@ export type WorkerSetup = {
   mapping: MappingFile
   /** --from/--to (the other parts of the selection only choose files, which the main thread did). */
   selection: { fromMs?: number; toMs?: number }
-  /** This worker's share: `bufferEntries` is the run's bound divided among the workers. */
+  /** The run's limits; `bufferEntries` bounds each worker. */
   limits: ReplayLimits
   /** Whether the run keeps a checkpoint: then the worker reports positions. */
   checkpoint: boolean
