@@ -25,8 +25,14 @@ const SWC_OPTIONS = {
   }
 }
 
+// A replay's worker threads (see src/replay/replay-worker-entry.js) go without source maps:
+// Node keeps every module's map parsed, about 8 MB per thread, and a replay's peak memory is
+// its goal. Their stack traces then name transpiled lines (swc keeps them close).
+const { isMainThread } = require('node:worker_threads')
+if (!isMainThread) SWC_OPTIONS.sourceMaps = false
+
 Module._extensions['.ts'] = function compileTypeScript(module, filename) {
   const { code } = transformSync(fs.readFileSync(filename, 'utf8'), { ...SWC_OPTIONS, filename })
   module._compile(code, filename)
 }
-process.setSourceMapsEnabled(true)
+if (isMainThread) process.setSourceMapsEnabled(true)

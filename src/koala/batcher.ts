@@ -1,5 +1,6 @@
 import {
   assertValidRequest,
+  assertValidRequestOfCheckedEntries,
   MAX_ENTRIES_PER_KIND,
   type Account,
   type KoalaEntry,
@@ -26,10 +27,11 @@ class PendingRequest {
     return true
   }
 
-  toRequest(): KoalaRequest {
+  toRequest(entriesChecked: boolean): KoalaRequest {
     const body: Record<string, unknown> = { ...this.who }
     for (const kind of Object.keys(this.lists)) if (this.lists[kind].length > 0) body[kind] = this.lists[kind]
-    return assertValidRequest({ endpoint: this.endpoint, body } as KoalaRequest)
+    const request = { endpoint: this.endpoint, body } as KoalaRequest
+    return entriesChecked ? assertValidRequestOfCheckedEntries(request) : assertValidRequest(request)
   }
 }
 
@@ -49,7 +51,16 @@ export class KoalaBatcher {
   private readonly open = new Map<string, PendingRequest>()
   private pendingEntries = 0
 
-  constructor(private readonly limit: number = MAX_ENTRIES_PER_KIND) {}
+  /**
+   * `entriesChecked`: the caller promises every entry passed `checkEntry` (as `map()`'s
+   * entries all do); then a closed request's body is checked for what the entries'
+   * checks do not cover (who it is about, how many per kind) instead of whole, which
+   * cost ~3 µs per event on a replay. Without it (the default) the whole body is checked.
+   */
+  constructor(
+    private readonly limit: number = MAX_ENTRIES_PER_KIND,
+    private readonly options: { entriesChecked?: boolean } = {}
+  ) {}
 
   /** Adds one entry; returns the request it closed when that person's open request was full. */
   add(entry: KoalaEntry): KoalaRequest | undefined {
@@ -69,7 +80,7 @@ export class KoalaBatcher {
       return undefined
     }
     this.pendingEntries += 1 - pending.size
-    return pending.toRequest()
+    return pending.toRequest(this.options.entriesChecked === true)
   }
 
   /** Entries waiting in open requests (the replay bounds its buffer with this). */
@@ -88,12 +99,12 @@ export class KoalaBatcher {
     const [key, pending] = oldest.value
     this.open.delete(key)
     this.pendingEntries -= pending.size
-    return pending.toRequest()
+    return pending.toRequest(this.options.entriesChecked === true)
   }
 
   /** Closes every open request and returns them, oldest first. */
   flush(): KoalaRequest[] {
-    const requests = [...this.open.values()].map((pending) => pending.toRequest())
+    const requests = [...this.open.values()].map((pending) => pending.toRequest(this.options.entriesChecked === true))
     this.open.clear()
     this.pendingEntries = 0
     return requests

@@ -132,3 +132,23 @@ export function assertValidRequest(request: KoalaRequest): KoalaRequest {
   }
   return request
 }
+
+const ENTRY_LISTS = new Set(['events', 'identifies', 'page_views'])
+
+/**
+ * assertValidRequest for a body made only of entries that each passed checkEntry: the
+ * body schema is then checked on the body without its lists (the person or account,
+ * and that it has one), plus each list's length. Equivalent to the whole check for such
+ * bodies (test/koala/request-schema.test.ts compares the two), at a fraction of the cost.
+ */
+export function assertValidRequestOfCheckedEntries(request: KoalaRequest): KoalaRequest {
+  const body = request.body as Record<string, unknown>
+  const who: Record<string, unknown> = {}
+  for (const key in body) {
+    const value = body[key]
+    if (!ENTRY_LISTS.has(key) || !Array.isArray(value)) who[key] = value
+    else if (value.length > MAX_ENTRIES_PER_KIND) throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
+  }
+  assertValidRequest({ endpoint: request.endpoint, body: who } as KoalaRequest)
+  return request
+}

@@ -25,6 +25,9 @@ type CheckpointFile = z.infer<typeof CheckpointFile>
 /** Where one input stands: read from this line, or skip it. */
 export type FileStart = number | 'done'
 
+/** What a replay needs of its checkpoint: a worker thread has one that relays to the main thread, the only writer. */
+export type CheckpointStore = Pick<Checkpoint, 'startOf' | 'save'>
+
 /**
  * A replay's progress on disk. Written whole to a temporary file, flushed, then
  * renamed over the old one, so a run killed at any instant (SIGKILL, power loss)

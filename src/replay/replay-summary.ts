@@ -1,5 +1,8 @@
 import type { DropReason } from '../drop-reasons'
 
+/** The plain counts of ReplayCounters, summed when worker threads report theirs. */
+const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries'] as const
+
 /** What one replay run did, counted as it goes; the summary and the exit status are read from it. */
 export class ReplayCounters {
   readonly startedAt = Date.now()
@@ -28,10 +31,20 @@ export class ReplayCounters {
     this.requests[status] = (this.requests[status] ?? 0) + 1
   }
 
+  /** Adds what a worker thread counted (its counters, as the message carried them). */
+  add(other: CounterSnapshot): void {
+    for (const key of COUNTS) this[key] += other[key]
+    for (const [reason, n] of Object.entries(other.dropped)) this.dropped[reason as DropReason] = (this.dropped[reason as DropReason] ?? 0) + (n ?? 0)
+    for (const [status, n] of Object.entries(other.requests)) this.requests[status] = (this.requests[status] ?? 0) + n
+  }
+
   get droppedTotal(): number {
     return Object.values(this.dropped).reduce((sum, n) => sum + (n ?? 0), 0)
   }
 }
+
+/** The counters as plain data: what a worker thread's counters become when posted to the main thread. */
+export type CounterSnapshot = Pick<ReplayCounters, (typeof COUNTS)[number] | 'dropped' | 'requests'>
 
 /** The end-of-run summary as `--json` prints it. */
 export type ReplaySummary = {

@@ -2,8 +2,8 @@ import { KoalaBatcher } from '../koala/batcher'
 import type { KoalaRequest } from '../koala/request-schema'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { itemsOfDocument } from '../segment/read-events'
-import type { Checkpoint, FileStart } from './checkpoint'
-import { unwrapDeadLetter, type DeadLetterFile } from './dead-letter'
+import type { CheckpointStore, FileStart } from './checkpoint'
+import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
 import { parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
@@ -21,13 +21,14 @@ export type ReplayLimits = {
 }
 
 export type ReplayPlan = {
-  files: readonly ArchiveFile[]
+  /** Read in turn; a worker's files come from the main thread's queue, one when the previous is read. */
+  files: Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>
   open(file: ArchiveFile): AsyncIterable<Buffer>
   mapping: CompiledMapping
   selection: ReplaySelection
   sink: ReplaySink
-  deadLetter: DeadLetterFile
-  checkpoint?: Checkpoint
+  deadLetter: DeadLetterWriter
+  checkpoint?: CheckpointStore
   counters: ReplayCounters
   limits: ReplayLimits
   /** Problems found on the way (file and line), for the user. */
@@ -40,7 +41,10 @@ export type ReplayPlan = {
 /** Why the run ended early, when it did. */
 export type ReplayEnd = { stopped?: string }
 
-/** One Segment event with entries still to settle, and what to dead-letter if they fail. */
+/**
+ * One Segment event with entries still to settle, and what to dead-letter if they fail
+ * (nothing when the sink never refuses: a dry run keeps no copy of events it holds).
+ */
 type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; event: unknown }
 
 /**
@@ -52,7 +56,8 @@ type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; e
  */
 export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const { limits, counters, sink, checkpoint } = plan
-  const batcher = new KoalaBatcher()
+  // Every entry comes from map(), which checks each one: the requests need not be checked whole again.
+  const batcher = new KoalaBatcher(undefined, { entriesChecked: true })
   /** Open entries (in the batcher), by the entry object the batcher puts into the request body. */
   const origins = new Map<object, EventRecord>()
   const progress = new Map<string, FileProgress>()
@@ -163,7 +168,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
       pending ??= file.track(line, 1)
       pending.unsettled += result.entries.length
-      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event }
+      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
       for (const entry of result.entries) {
         origins.set(entry.entry, record)
         lastAdded = entry.entry
@@ -234,7 +239,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   plan.interrupt?.addEventListener('abort', onInterrupt)
 
   try {
-    for (const file of plan.files) {
+    for await (const file of plan.files) {
       if (stopped !== undefined) break
       const start = checkpoint?.startOf(file.absolute) ?? 1
       if (start === 'done') {

@@ -1,9 +1,11 @@
 import { expect } from 'chai'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
-import { cli, cliAsync, DAY1, DAY_MS, KOALA_KEY, messageIdsOf, ndjson, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
+import { BIN, cli, cliAsync, DAY1, DAY_MS, KOALA_KEY, messageIdsOf, ndjson, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 const SAMPLE = 'examples/segment-logs'
 
@@ -73,6 +75,7 @@ describe('koala-adapter replay', function () {
       ['a bad --shard', ['replay', '--workspace', 'default', '--dry-run', '--shard', '3/2', SAMPLE], /--shard must be K\/N/],
       ['a bad --from', ['replay', '--workspace', 'default', '--dry-run', '--from', 'monday', SAMPLE], /--from must be an ISO date/],
       ['a missing path', ['replay', '--workspace', 'default', '--dry-run', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
+      ['a bad --workers', ['replay', '--workspace', 'default', '--dry-run', '--workers', '0', SAMPLE], /--workers must be a whole number from 1 to 1000/],
       ['--out without --dry-run', ['replay', '--workspace', 'default', '--out', 'x', SAMPLE], /--out is for --dry-run/],
       ['--checkpoint on stdin', ['replay', '--workspace', 'default', '--checkpoint', 'c.json', '-'], /--checkpoint cannot resume stdin/],
       ['an unset Koala key', ['replay', '--workspace', 'default', SAMPLE], /environment variable KOALA_PUBLIC_API_KEY is not set/],
@@ -162,13 +165,49 @@ describe('koala-adapter replay', function () {
       expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
     })
 
-    it('stops with exit 2 when Koala refuses the key, dead-lettering nothing', async () => {
-      const { root } = archive()
-      const deadLetter = path.join(tempDir(), 'dead.ndjson')
-      const run = await cliAsync(['replay', '--workspace', 'default', '--dead-letter', deadLetter, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong' })
-      expect(run.status, run.stderr).to.equal(2)
-      expect(run.stderr).to.match(/Koala refused the key \(HTTP 401: invalid public api key\)/)
-      expect(existsSync(deadLetter)).to.equal(false)
+    for (const workers of ['1', '2']) {
+      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing (--workers ${workers})`, async () => {
+        const { root } = archive()
+        const deadLetter = path.join(tempDir(), 'dead.ndjson')
+        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong' })
+        expect(run.status, run.stderr).to.equal(2)
+        expect(run.stderr).to.match(/Koala refused the key \(HTTP 401: invalid public api key\)/)
+        expect(existsSync(deadLetter)).to.equal(false)
+      })
+    }
+
+    it('with worker threads, SIGTERM saves the positions they report (exit 143), and the same command resumes and delivers the rest', async () => {
+      const root = tempDir()
+      const ids: string[] = []
+      for (let file = 0; file < 4; file++) {
+        const events = Array.from({ length: 150 }, (_, i) => trackEvent(`t${file}-${i}`, `p${i % 10}@example.com`))
+        writeArchiveFile(root, 'src', DAY1 + file * DAY_MS, 'part.gz', [events])
+        ids.push(...events.map((e) => e.messageId))
+      }
+      sim.addFaults({ latencyMs: 30, times: 1_000_000 })
+      const dir = tempDir()
+      const checkpoint = path.join(dir, 'checkpoint.json')
+      const args = ['replay', '--workspace', 'default', '--json', '--quiet', '--workers', '2', '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), root]
+      const slow = { ...env(), REPLAY_BUFFER_ENTRIES: '60', REPLAY_MAX_HOLD_MS: '100', REPLAY_CHECKPOINT_INTERVAL_MS: '60000' }
+      const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...slow } })
+      let stderr = ''
+      child.stderr.on('data', (chunk) => (stderr += chunk))
+      const until = Date.now() + 20_000
+      while (sim.requests().length < 6 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
+      child.kill('SIGTERM')
+      const [status] = (await once(child, 'close')) as [number | null]
+      expect(status, stderr).to.equal(143)
+      expect(stderr).to.contain(`progress is saved in ${checkpoint}`)
+      // The checkpoint interval is a minute: what it holds was asked of the workers at SIGTERM.
+      const saved = JSON.parse(readFileSync(checkpoint, 'utf8'))
+      expect(Object.values(saved.files).some((start) => start === 'done' || (start as number) > 1), JSON.stringify(saved)).to.equal(true)
+
+      sim.clearFaults()
+      const again = await cliAsync(args, env())
+      expect(again.status, again.stderr).to.equal(0)
+      expect(JSON.parse(again.stdout).events.read).to.be.below(ids.length)
+      const delivered = new Set(messageIdsOf(sim.requests()))
+      expect(ids.filter((id) => !delivered.has(id))).to.deep.equal([])
     })
   })
 })

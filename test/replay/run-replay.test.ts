@@ -22,6 +22,7 @@ function recordingSink(answer: (request: KoalaRequest) => SinkOutcome = () => ({
   let pending = 0
   let idle: (() => void) | undefined
   const sink: ReplaySink = {
+    canRefuse: true,
     submit(request, settled) {
       requests.push(request)
       unsettled += entriesOf(request)
@@ -48,7 +49,7 @@ function entriesOf(request: KoalaRequest): number {
 
 const eventNames = (request: KoalaRequest) => ((request.body as ProfileBatchRequest).events ?? []).map((e) => e.message_id!)
 
-function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> = {}): ReplayPlan & { problems: string[] } {
+function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> & { deadLetter?: DeadLetterFile } = {}): ReplayPlan & { problems: string[]; deadLetter: DeadLetterFile } {
   const problems: string[] = []
   return {
     files,
