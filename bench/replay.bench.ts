@@ -71,9 +71,10 @@ function measureChild(args: string[], figures: (stdout: string) => { events: num
   })
 }
 
-/** `replay --dry-run --out /dev/null` over `paths`; its own summary gives events and elapsed time (start-up excluded). */
-function ours(paths: string[]): Promise<ChildFigures> {
-  return measureChild([BIN, 'replay', '--workspace', 'default', '--dry-run', '--out', '/dev/null', '--json', '--quiet', ...paths], (stdout) => {
+/** `replay --dry-run --out /dev/null --workers N` over `paths`; its own summary gives events and elapsed time (start-up excluded). */
+function ours(paths: string[], workers: number): Promise<ChildFigures> {
+  const args = [BIN, 'replay', '--workspace', 'default', '--dry-run', '--out', '/dev/null', '--json', '--quiet', '--workers', String(workers), ...paths]
+  return measureChild(args, (stdout) => {
     const summary = JSON.parse(stdout)
     return { events: summary.events.read, ms: summary.elapsedMs }
   })
@@ -108,37 +109,54 @@ async function runBaseline(dayFolders: string[]): Promise<void> {
   process.stdout.write(JSON.stringify({ events, ms: Number(process.hrtime.bigint() - started) / 1e6 }) + '\n')
 }
 
+/** The settings measured: the default (one thread, the archive-wide person order) and the opt-in worker threads. */
+const WORKERS = [1, 2]
+
 /** The dry run vs plain gunzip + split + JSON.parse of the same files, and peak RSS on the whole archive and a quarter of it. */
 export async function replayBench(): Promise<{ lines: string[]; figures: Record<string, number> }> {
   const { root, dayFolders } = archive()
   const base: ChildFigures[] = []
-  const mine: ChildFigures[] = []
+  const mine = new Map<number, ChildFigures[]>(WORKERS.map((workers) => [workers, []]))
+  const contenders: Array<() => Promise<void>> = [
+    async () => void base.push(await baseline(dayFolders)),
+    ...WORKERS.map((workers) => async () => void mine.get(workers)!.push(await ours([root], workers)))
+  ]
   for (let round = 0; round < ROUNDS; round++) {
-    // Alternating, so a noisy neighbour hits both alike.
-    if (round % 2 === 0) {
-      base.push(await baseline(dayFolders))
-      mine.push(await ours([root]))
-    } else {
-      mine.push(await ours([root]))
-      base.push(await baseline(dayFolders))
-    }
+    // The order turns each round, so a noisy neighbour hits every side alike.
+    for (let i = 0; i < contenders.length; i++) await contenders[(i + round) % contenders.length]()
   }
   const files = dayFolders.flatMap((dir) => readdirSync(dir).sort().map((name) => path.join(dir, name)))
-  const quarter = await ours(files.slice(0, Math.ceil(files.length / 4)))
+  const quarterFiles = files.slice(0, Math.ceil(files.length / 4))
   const best = (runs: ChildFigures[]) => runs.reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a))
+  const rate = (run: ChildFigures) => (run.events / run.ms) * 1000
+  const mb = (kb: number) => (kb / 1024).toFixed(0)
   const b = best(base)
-  const o = best(mine)
-  const baseRate = (b.events / b.ms) * 1000
-  const ourRate = (o.events / o.ms) * 1000
-  const peak = Math.max(...mine.map((run) => run.maxRssKb)) / 1024
+  const baseRate = rate(b)
   const lines = [
-    `replay: ${o.events.toLocaleString('en-US')} events (~1 KB track calls, 500 people) in ${DAYS * FILES_PER_DAY} multi-member .gz files, S3 layout; best of ${ROUNDS} runs each, separate processes`,
-    `  gunzip + split + JSON.parse            ${formatRate(baseRate).padStart(10)}  (${(b.ms / 1000).toFixed(1)} s, peak RSS ${(b.maxRssKb / 1024).toFixed(0)} MB)`,
-    `  replay --dry-run --out /dev/null       ${formatRate(ourRate).padStart(10)}  (${(o.ms / 1000).toFixed(1)} s, peak RSS ${peak.toFixed(0)} MB)`,
-    `  same, a quarter of the archive         ${formatRate((quarter.events / quarter.ms) * 1000).padStart(10)}  (${quarter.events.toLocaleString('en-US')} events, peak RSS ${(quarter.maxRssKb / 1024).toFixed(0)} MB)`,
-    `  ratio replay / baseline: ${(ourRate / baseRate).toFixed(2)} (goal >= 0.5); peak RSS ${peak.toFixed(0)} MB (goal <= 256 MB, flat: ${(quarter.maxRssKb / 1024).toFixed(0)} MB on a quarter)`
+    `replay: ${b.events.toLocaleString('en-US')} events (~1 KB track calls, 500 people) in ${DAYS * FILES_PER_DAY} multi-member .gz files, S3 layout; best of ${ROUNDS} runs each, separate processes`,
+    `  gunzip + split + JSON.parse                 ${formatRate(baseRate).padStart(10)}  (${(b.ms / 1000).toFixed(1)} s, peak RSS ${mb(b.maxRssKb)} MB)`
   ]
-  return { lines, figures: { baseline: baseRate, replay: ourRate, ratio: ourRate / baseRate, peakRssMb: peak, quarterPeakRssMb: quarter.maxRssKb / 1024 } }
+  const figures: Record<string, number> = { baseline: baseRate }
+  for (const workers of WORKERS) {
+    const runs = mine.get(workers)!
+    const o = best(runs)
+    const peakKb = Math.max(...runs.map((run) => run.maxRssKb))
+    const quarter = await ours(quarterFiles, workers)
+    const label = workers === 1 ? 'replay --dry-run (default, 1 thread)' : `same, --workers ${workers}`
+    lines.push(
+      `  ${label.padEnd(43)} ${formatRate(rate(o)).padStart(10)}  (${(o.ms / 1000).toFixed(1)} s, peak RSS ${mb(peakKb)} MB; a quarter of the archive: ${formatRate(rate(quarter))}, peak RSS ${mb(quarter.maxRssKb)} MB)`
+    )
+    figures[`replay${workers}`] = rate(o)
+    figures[`peakRssMb${workers}`] = peakKb / 1024
+    figures[`quarterPeakRssMb${workers}`] = quarter.maxRssKb / 1024
+  }
+  for (const workers of WORKERS) {
+    lines.push(
+      `  ratio replay (${workers} thread${workers > 1 ? 's' : ''}) / baseline: ${(figures[`replay${workers}`] / baseRate).toFixed(2)} (goal >= 0.5); ` +
+        `peak RSS ${figures[`peakRssMb${workers}`].toFixed(0)} MB (goal <= 256 MB, flat: ${figures[`quarterPeakRssMb${workers}`].toFixed(0)} MB on a quarter)`
+    )
+  }
+  return { lines, figures }
 }
 
 if (require.main === module) {

@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os'
 import { z } from 'zod'
 
 /**
@@ -53,10 +52,11 @@ export const ServiceConfig = z.object({
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: int(8),
   /**
-   * Worker threads a replay over several files uses, each replaying whole files end to end (one per core:
-   * a lone thread spends ~30 µs per event, four times a bare parse). 1 replays in the main thread.
+   * Worker threads a replay over several files uses, each replaying whole files end to end. 1 (the
+   * default) replays in the main thread and keeps each person's order across the whole archive;
+   * more threads are ~1.2-1.3x faster on 2 cores (BENCHMARKS.md) but keep that order only within a thread.
    */
-  replayWorkers: z.coerce.number().int().min(1).max(64).default(() => availableParallelism()),
+  replayWorkers: z.coerce.number().int().min(1).max(64).default(1),
   /**
    * Each replay worker thread's heap limit (V8's old generation), MB: a worker over it ends the run with an error
    * instead of taking the machine's memory. It must hold the longest line (REPLAY_MAX_LINE_BYTES) parsed, several times over.

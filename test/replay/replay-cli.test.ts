@@ -43,7 +43,7 @@ describe('koala-adapter replay', function () {
       expect(messageIdsOf([JSON.parse(run.stdout)])).to.deep.equal(['s1', 's2'])
     })
 
-    it('reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1', () => {
+    for (const workers of ['1', '2']) it(`reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1 (--workers ${workers})`, () => {
       const root = tempDir()
       const good = Array.from({ length: 300 }, (_, i) => trackEvent(`g${i}`, `p${i % 7}@example.com`))
       const corruptMember = gzipSync(ndjson([trackEvent('c2', 'ada@example.com')]))
@@ -56,7 +56,7 @@ describe('koala-adapter replay', function () {
       writeArchiveFile(root, 'src', DAY1, '4-good.gz', [good.slice(0, 5)])
 
       const out = path.join(tempDir(), 'out.ndjson')
-      const run = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, root])
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', '--workers', workers, '--out', out, root])
       expect(run.status, run.stderr).to.equal(1)
       expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is left for a later run/)
       expect(run.stderr).to.match(/2-truncated\.gz: gzip error at ~line \d+: unexpected end of file/)
