@@ -111,9 +111,12 @@ export class KoalaBatcher {
   }
 }
 
-/** Groups a finite list of entries into requests; the CLI's `--batch` and tests use it. */
-export function groupByPerson(entries: Iterable<KoalaEntry>, limit: number = MAX_ENTRIES_PER_KIND): KoalaRequest[] {
-  const batcher = new KoalaBatcher(limit)
+/**
+ * Groups a finite list of entries into requests (a door request's, the CLI's `--batch`).
+ * `entriesChecked` as for KoalaBatcher: entries from `map()` all passed checkEntry.
+ */
+export function groupByPerson(entries: Iterable<KoalaEntry>, options: { limit?: number; entriesChecked?: boolean } = {}): KoalaRequest[] {
+  const batcher = new KoalaBatcher(options.limit ?? MAX_ENTRIES_PER_KIND, { entriesChecked: options.entriesChecked === true })
   const requests: KoalaRequest[] = []
   for (const entry of entries) {
     const closed = batcher.add(entry)

@@ -86,8 +86,9 @@ describe('KoalaBatcher', () => {
   it('refuses to return a body that fails Koala\'s schema', () => {
     expect(() => groupByPerson([track({}, 1)])).to.throw(/fails Koala's schema/)
     expect(() => groupByPerson([track({ profile_id: 'nope' }, 1)])).to.throw(/profile_id/)
-    // With entries checked one by one (a replay's), who the request is about is still checked.
+    // With entries checked one by one (map()'s, as the doors and the replay have them), who the request is about is still checked.
     for (const person of [{}, { profile_id: 'nope' }]) {
+      expect(() => groupByPerson([track(person, 1)], { entriesChecked: true })).to.throw(/fails Koala's schema/)
       const batcher = new KoalaBatcher(30, { entriesChecked: true })
       batcher.add(track(person, 1))
       expect(() => batcher.flush()).to.throw(/fails Koala's schema/)
