@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import { SegmentEvent, SEGMENT_EVENT_TYPES } from './event-schema'
 import { findTooDeep, MAX_EVENT_DEPTH } from './check-depth'
+import { conformsToSpec } from './conforms-to-spec'
 import type { DropReason } from '../drop-reasons'
 
 export type ValidEvent = { ok: true; event: SegmentEvent }
@@ -25,6 +26,8 @@ export function validateEvent(value: unknown): ValidEvent | InvalidEvent {
   if (tooDeep !== undefined) {
     return { ok: false, reason: 'invalid_event', detail: `${tooDeep.slice(0, 120)}…: nested deeper than ${MAX_EVENT_DEPTH} levels` }
   }
+  // The fast check accepts without copying; zod runs only to explain a refusal (or, should the two ever differ, to decide).
+  if (conformsToSpec(value as Record<string, unknown>)) return { ok: true, event: value as SegmentEvent }
   const parsed = SegmentEvent.safeParse(value)
   if (!parsed.success) return { ok: false, reason: 'invalid_event', detail: formatIssues(parsed.error.issues) }
   return { ok: true, event: parsed.data }
