@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { JsonObject } from '../segment/json-object'
+import { entryConforms } from './entry-conforms'
 
 /**
  * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
@@ -113,6 +114,8 @@ const entrySchemas = {
 
 /** Returns why an entry would fail Koala's schema (as `/pointer: message`), or undefined when it passes. */
 export function checkEntry(entry: KoalaEntry): string | undefined {
+  // The fast check accepts without copying; zod runs only to explain a refusal.
+  if (entryConforms(entry)) return undefined
   const schemas = entrySchemas[entry.endpoint] as Record<string, z.ZodType>
   const result = schemas[entry.kind].safeParse(entry.entry)
   if (result.success) return undefined

@@ -1,0 +1,88 @@
+import { z } from 'zod'
+import { isJsonObject } from '../segment/json-object'
+import type { KoalaEntry } from './request-schema'
+
+/*
+ * A plain-function mirror of the entry schemas in request-schema.ts (TrackEvent,
+ * IdentifyCall, PageView, AccountIdentifyCall), for map()'s hot path: zod copies
+ * every entry it accepts. zod stays the source of the types and of every message:
+ * an entry this refuses is parsed by zod to say why. test/koala/entry-conforms.test.ts
+ * holds the two to the same answers.
+ */
+
+type Check = (value: unknown) => boolean
+
+// The same expressions zod's z.iso.datetime({ offset: true }) and z.email() use.
+const ISO_DATE_TIME = z.regexes.datetime({ offset: true })
+const EMAIL = z.regexes.email
+
+const optional = (check: Check): Check => (value) => value === undefined || check(value)
+const isString: Check = (value) => typeof value === 'string'
+const isBoolean: Check = (value) => typeof value === 'boolean'
+const isDateTime: Check = (value) => typeof value === 'string' && ISO_DATE_TIME.test(value)
+const literal = (expected: string): Check => (value) => value === expected
+const object = (fields: ReadonlyArray<[string, Check]>): Check => (value) => {
+  if (!isJsonObject(value)) return false
+  for (const [key, check] of fields) if (!check(value[key])) return false
+  return true
+}
+
+const trackEvent = object([
+  ['type', literal('track')],
+  ['event', isString],
+  ['message_id', optional(isString)],
+  ['properties', optional(isJsonObject)],
+  ['sent_at', optional(isDateTime)]
+])
+
+const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
+  batch: {
+    events: trackEvent,
+    identifies: object([
+      ['type', literal('identify')],
+      ['sent_at', optional(isDateTime)],
+      [
+        'traits',
+        optional(
+          object([
+            ['email', optional((value) => typeof value === 'string' && EMAIL.test(value))],
+            ['billing_plan', optional(isString)],
+            ['vip', optional(isBoolean)],
+            ['is_current_customer', optional(isBoolean)]
+          ])
+        )
+      ]
+    ]),
+    page_views: object([
+      ['type', literal('page')],
+      ['message_id', optional(isString)],
+      ['name', optional(isString)],
+      ['properties', optional(isJsonObject)],
+      ['sent_at', optional(isDateTime)]
+    ])
+  },
+  'accounts/batch': {
+    events: trackEvent,
+    identifies: object([
+      ['type', literal('identify')],
+      ['sent_at', optional(isDateTime)],
+      [
+        'traits',
+        optional(
+          object([
+            ['group_id', optional(isString)],
+            ['billing_plan', optional(isString)],
+            ['vip', optional(isBoolean)],
+            ['headcount', optional((value) => Number.isSafeInteger(value))]
+          ])
+        )
+      ]
+    ])
+  }
+}
+
+/** True when the entry's zod schema would accept it; false when zod must say why. */
+export function entryConforms(entry: KoalaEntry): boolean {
+  const check = KINDS[entry.endpoint][entry.kind]
+  return check !== undefined && check(entry.entry)
+}
