@@ -35,23 +35,22 @@ const trackEvent = object([
   ['sent_at', optional(isDateTime)]
 ])
 
+/** Profile and account identifies differ only in the traits Koala types. */
+const identifyCall = (traits: ReadonlyArray<[string, Check]>): Check =>
+  object([
+    ['type', literal('identify')],
+    ['sent_at', optional(isDateTime)],
+    ['traits', optional(object(traits))]
+  ])
+
 const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
   batch: {
     events: trackEvent,
-    identifies: object([
-      ['type', literal('identify')],
-      ['sent_at', optional(isDateTime)],
-      [
-        'traits',
-        optional(
-          object([
-            ['email', optional((value) => typeof value === 'string' && EMAIL.test(value))],
-            ['billing_plan', optional(isString)],
-            ['vip', optional(isBoolean)],
-            ['is_current_customer', optional(isBoolean)]
-          ])
-        )
-      ]
+    identifies: identifyCall([
+      ['email', optional((value) => typeof value === 'string' && EMAIL.test(value))],
+      ['billing_plan', optional(isString)],
+      ['vip', optional(isBoolean)],
+      ['is_current_customer', optional(isBoolean)]
     ]),
     page_views: object([
       ['type', literal('page')],
@@ -63,20 +62,11 @@ const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
   },
   'accounts/batch': {
     events: trackEvent,
-    identifies: object([
-      ['type', literal('identify')],
-      ['sent_at', optional(isDateTime)],
-      [
-        'traits',
-        optional(
-          object([
-            ['group_id', optional(isString)],
-            ['billing_plan', optional(isString)],
-            ['vip', optional(isBoolean)],
-            ['headcount', optional((value) => Number.isSafeInteger(value))]
-          ])
-        )
-      ]
+    identifies: identifyCall([
+      ['group_id', optional(isString)],
+      ['billing_plan', optional(isString)],
+      ['vip', optional(isBoolean)],
+      ['headcount', optional((value) => Number.isSafeInteger(value))]
     ])
   }
 }
