@@ -5,6 +5,9 @@ import { z } from 'zod'
  * the environment at start-up into a frozen object; nothing else reads
  * `process.env` for settings or repeats a default.
  */
+/** Replay worker threads, from REPLAY_WORKERS or --workers: each may grow to REPLAY_WORKER_HEAP_MB. */
+export const MAX_REPLAY_WORKERS = 64
+
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback)
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
@@ -56,7 +59,7 @@ export const ServiceConfig = z.object({
    * default) replays in the main thread and keeps each person's order across the whole archive;
    * more threads are ~1.2-1.3x faster on 2 cores (BENCHMARKS.md) but keep that order only within a thread.
    */
-  replayWorkers: z.coerce.number().int().min(1).max(64).default(1),
+  replayWorkers: z.coerce.number().int().min(1).max(MAX_REPLAY_WORKERS).default(1),
   /**
    * Each replay worker thread's heap limit (V8's old generation), MB: a worker over it ends the run with an error
    * instead of taking the machine's memory. It must hold the longest line (REPLAY_MAX_LINE_BYTES) parsed, several times over.

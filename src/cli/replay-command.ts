@@ -1,6 +1,6 @@
 import { accessSync, constants as fsConstants, createWriteStream, openSync } from 'node:fs'
 import path from 'node:path'
-import { loadConfig, type ServiceConfig } from '../config'
+import { loadConfig, MAX_REPLAY_WORKERS, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { Checkpoint } from '../replay/checkpoint'
 import { DeadLetterFile } from '../replay/dead-letter'
@@ -58,7 +58,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   }
   const concurrency = options.concurrency === undefined ? Math.max(1, config.replayConcurrency) : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
-  const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers)
+  const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
   const loaded = loadReplayWorkspace(mappingsDir(options.mappings), path.join(BUILTIN_MAPPINGS_DIR, 'default.json'), options.workspace)
   const target = options.dryRun === true ? undefined : koalaTargetOf(loaded, config, env)
 
@@ -207,9 +207,9 @@ function loadSettings(env: NodeJS.ProcessEnv): Readonly<ServiceConfig> {
   }
 }
 
-function parseCount(flag: string, value: string): number {
+function parseCount(flag: string, value: string, max = 1000): number {
   const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 1000) throw new AdapterError('USAGE', `${flag} must be a whole number from 1 to 1000, got "${value}"`)
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new AdapterError('USAGE', `${flag} must be a whole number from 1 to ${max}, got "${value}"`)
   return n
 }
 

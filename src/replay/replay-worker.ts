@@ -85,7 +85,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
     },
     close: () => {}
   }
-  // Loaded only to send: a dry run's workers need not hold axios.
+  // Loaded only to send: a dry run's workers need not hold the Koala client and its sockets.
   const delivery =
     setup.delivery === undefined ? undefined : (require('./koala-delivery') as { startKoalaDelivery: typeof StartKoalaDelivery }).startKoalaDelivery(setup.delivery, counters)
   const sink = delivery?.sink ?? createDryRunSink(output.stream, { end: true })

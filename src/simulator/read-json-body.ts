@@ -11,7 +11,11 @@ export type BodyProblem = { status: number; code: string; error: string; aborted
 /** What reading an ingestion body gave: its JSON, the problem, or neither (a body not declared as JSON). */
 export type BodyRead = { json?: unknown; problem?: BodyProblem }
 
-const JSON_TYPE = /^application\/(?:[^;\s]+\+)?json\s*(?:;|$)/i
+// What express.json() took before this reader replaced it: application/json only, UTF-8 only.
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]+)"?/i
+// express.json()'s strict mode: a JSON body must be an object or an array.
+const STRICT_START = /^[\s]*[[{]/
 
 /**
  * Reads and decodes an ingestion request's JSON body on plain node:http: the hot
@@ -39,7 +43,16 @@ export function readJsonBody(req: IncomingMessage): Promise<BodyRead> {
       if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
         return resolve({ problem: { status: 415, code: 'invalid_body', error: `unsupported content encoding "${encoding.slice(0, 40)}"`, aborted: false } })
       }
+      const charset = CHARSET.exec(type!)?.[1]?.toLowerCase()
+      if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+        return resolve({ problem: { status: 415, code: 'invalid_body', error: `unsupported charset "${charset.slice(0, 40).toUpperCase()}"`, aborted: false } })
+      }
+      // An empty JSON body reads as {}, which the schema then refuses, as express.json() had it.
+      if (length === 0) return resolve({ json: {} })
       const text = Buffer.concat(chunks, length).toString('utf8')
+      if (!STRICT_START.test(text)) {
+        return resolve({ problem: { status: 400, code: 'invalid_json', error: 'malformed JSON: the body must be a JSON object or array', aborted: false } })
+      }
       try {
         resolve({ json: JSON.parse(text) })
       } catch (error) {

@@ -130,6 +130,15 @@ describe('Koala simulator', () => {
       }
     })
 
+    it('reads bodies as express.json() did: an empty one as {}, a bare scalar as malformed, other charsets refused', async () => {
+      expect(await post(sim, batch(), '')).to.deep.include({ status: 400 }).and.satisfy((a: Answer) => a.body.code === 'invalid_payload')
+      expect((await post(sim, batch(), '"x"')).body.code).to.equal('invalid_json')
+      expect((await post(sim, batch(), ' 12 ')).body.code).to.equal('invalid_json')
+      expect((await post(sim, batch(), JSON.stringify(PROFILE_BODY), { 'content-type': 'application/json; charset=latin1' })).status).to.equal(415)
+      expect((await post(sim, batch(), JSON.stringify(PROFILE_BODY), { 'content-type': 'application/json; charset="UTF-8"' })).status).to.equal(200)
+      expect((await post(sim, batch(), JSON.stringify(PROFILE_BODY), { 'content-type': 'application/vnd.api+json' })).body.code).to.equal('invalid_payload')
+    })
+
     it('answers 413 to a body over 10 MB, and records nothing', async () => {
       const answer = await post(sim, batch(), JSON.stringify({ ...PROFILE_BODY, padding: 'x'.repeat(10 * 1024 * 1024) }))
       expect(answer).to.deep.include({ status: 413, body: { error: 'body larger than 10mb', code: 'payload_too_large' } })
