@@ -1,5 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
+import { HttpsProxyAgent } from 'https-proxy-agent'
+import { getProxyForUrl } from 'proxy-from-env'
 import { version } from '../../package.json'
 import type { ServiceConfig } from '../config'
 import type { KoalaRequest } from './request-schema'
@@ -59,12 +61,25 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   const agentOptions = { keepAlive: true, maxSockets: config.koalaMaxSockets }
   const httpAgent = new http.Agent(agentOptions)
   const httpsAgent = new https.Agent(agentOptions)
+  // Behind an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, as curl reads them), requests tunnel through it
+  // by CONNECT; one pooled agent per proxy, with the same keep-alive and socket cap.
+  const proxyAgents = new Map<string, HttpsProxyAgent<string>>()
+  const agentFor = (url: URL): http.Agent => {
+    const proxy = getProxyForUrl(url.href)
+    if (proxy === '') return url.protocol === 'https:' ? httpsAgent : httpAgent
+    let agent = proxyAgents.get(proxy)
+    if (agent === undefined) {
+      agent = new HttpsProxyAgent(proxy, agentOptions)
+      proxyAgents.set(proxy, agent)
+    }
+    return agent
+  }
   const endpoints = new Map<string, Endpoint>()
   // Parsed once per URL: a service talks to a handful of workspaces' endpoints.
   const endpointOf = (url: string): Endpoint => {
     let endpoint = endpoints.get(url)
     if (endpoint === undefined) {
-      endpoint = parseEndpoint(url, httpAgent, httpsAgent)
+      endpoint = parseEndpoint(url, agentFor)
       if (endpoints.size < MAX_CACHED_ENDPOINTS) endpoints.set(url, endpoint)
     }
     return endpoint
@@ -106,6 +121,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()
+      for (const agent of proxyAgents.values()) agent.destroy()
     }
   }
 }
@@ -119,7 +135,7 @@ const MAX_CACHED_ENDPOINTS = 1000
 /** Koala's error answers are small JSON; anything longer is cut, never buffered whole. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024
 
-function parseEndpoint(url: string, httpAgent: http.Agent, httpsAgent: https.Agent): Endpoint {
+function parseEndpoint(url: string, agentFor: (url: URL) => http.Agent): Endpoint {
   let parsed: URL
   try {
     parsed = new URL(url)
@@ -127,9 +143,15 @@ function parseEndpoint(url: string, httpAgent: http.Agent, httpsAgent: https.Age
     return { error: 'ERR_INVALID_URL' }
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { error: 'ERR_INVALID_PROTOCOL' }
-  const secure = parsed.protocol === 'https:'
+  let agent: http.Agent
+  try {
+    agent = agentFor(parsed)
+  } catch {
+    // A proxy variable that is not a URL: reported as a code, since its text may hold the proxy's password.
+    return { error: 'ERR_INVALID_PROXY' }
+  }
   return {
-    send: secure ? https.request : http.request,
+    send: parsed.protocol === 'https:' ? https.request : http.request,
     options: {
       method: 'POST',
       protocol: parsed.protocol,
@@ -137,7 +159,7 @@ function parseEndpoint(url: string, httpAgent: http.Agent, httpsAgent: https.Age
       hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
       port: parsed.port === '' ? undefined : Number(parsed.port),
       path: parsed.pathname + parsed.search,
-      agent: secure ? httpsAgent : httpAgent,
+      agent,
       setHost: false
     },
     host: parsed.host

@@ -1,5 +1,5 @@
 import http from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { connect, type AddressInfo } from 'node:net'
 import { expect } from 'chai'
 import nock from 'nock'
 import { version } from '../../package.json'
@@ -358,6 +358,78 @@ describe('KoalaClient', () => {
       expect(results.every((result) => result.ok)).to.equal(true)
       expect(sockets).to.have.length(10)
       expect(new Set(sockets).size).to.equal(2)
+    })
+  })
+  describe('egress proxy (HTTP_PROXY / NO_PROXY; a real CONNECT proxy; nock switched off)', () => {
+    let target: http.Server
+    let proxy: http.Server
+    let baseUrl = ''
+    let proxyUrl = ''
+    const tunnels: string[] = []
+    const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY }
+
+    before(async () => {
+      nock.restore()
+      target = http.createServer((req, res) => {
+        req.resume()
+        req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'))
+      })
+      proxy = http.createServer((_req, res) => res.writeHead(405).end())
+      proxy.on('connect', (req: http.IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+        tunnels.push(String(req.url))
+        const [host, port] = String(req.url).split(':')
+        const upstream = connect(Number(port), host, () => {
+          client.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+          upstream.write(head)
+          upstream.pipe(client)
+          client.pipe(upstream)
+        })
+        upstream.on('error', () => client.destroy())
+        client.on('error', () => upstream.destroy())
+      })
+      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
+      baseUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/web/projects`
+      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+    })
+    after(async () => {
+      for (const [name, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[name]
+        else process.env[name] = value
+      }
+      for (const server of [target, proxy]) {
+        server.closeAllConnections()
+        await new Promise((resolve) => server.close(resolve))
+      }
+      nock.activate()
+    })
+    beforeEach(() => {
+      tunnels.length = 0
+    })
+
+    it('tunnels through the proxy HTTP_PROXY names, keeping the connection for the next request', async () => {
+      process.env.HTTP_PROXY = proxyUrl
+      delete process.env.NO_PROXY
+      const { client } = harness()
+      for (let i = 0; i < 3; i++) expect(await client.send(REQUEST, { baseUrl, publicApiKey: KEY })).to.deep.equal({ ok: true, status: 200, attempts: 1 })
+      expect(tunnels).to.deep.equal([new URL(baseUrl).host])
+    })
+
+    it('connects directly to a host NO_PROXY lists', async () => {
+      process.env.HTTP_PROXY = proxyUrl
+      process.env.NO_PROXY = '127.0.0.1'
+      const { client } = harness()
+      expect(await client.send(REQUEST, { baseUrl, publicApiKey: KEY })).to.include({ ok: true })
+      expect(tunnels).to.deep.equal([])
+    })
+
+    it('reports a proxy setting that is not a URL as a code, never its text (it may hold a password)', async () => {
+      process.env.HTTP_PROXY = 'http://user:hunter2@[bad'
+      delete process.env.NO_PROXY
+      const { client } = harness()
+      const result = await client.send(REQUEST, { baseUrl, publicApiKey: KEY })
+      expect(result).to.include({ ok: false, kind: 'unavailable', code: 'ERR_INVALID_PROXY' })
+      expect(JSON.stringify(result)).not.to.include('hunter2')
     })
   })
 })
