@@ -11,6 +11,7 @@ export type ParsedBatch = {
   lastLine: number
 }
 
+import { isJsonObject } from '../segment/json-object'
 import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
 
 export type ParseLinesOptions = {
@@ -90,6 +91,10 @@ function parseLine(line: number, text: string): ArchiveLine {
     return { line, value: JSON.parse(text) }
   } catch (error) {
     if (text.trim() === '') return BLANK
+    // Objects written one after another on one line: a gzip member (or a file) whose last line lacked its
+    // newline, joined to the next one's first line. Every event is there; the line holds them all.
+    const values = concatenatedValues([text], line)?.map((item) => (item.error === undefined ? item.value : undefined))
+    if (values !== undefined && values.every(isJsonObject)) return { line, value: values }
     return { line, error: `malformed JSON: ${describeJsonError(error as Error)}` }
   }
 }

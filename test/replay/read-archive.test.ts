@@ -40,6 +40,19 @@ describe('replay: reading archive lines', () => {
     expect(items.map((item) => item.line)).to.deep.equal([1, 2, 3, 4, 5])
   })
 
+  it('keeps both events when a gzip member lacks its last newline: the joined line holds them as a list', async () => {
+    const withoutNewline = ndjson(events.slice(0, 2)).replace(/\n$/, '')
+    const bytes = Buffer.concat([gzipSync(withoutNewline), gzipSync(ndjson(events.slice(2)))])
+    const { items, error } = await readAll(bytes)
+    expect(error).to.equal(undefined)
+    expect(items.map((item) => item.line)).to.deep.equal([1, 2, 3, 4])
+    const joined = items[1] as { value: Array<{ messageId: string }> }
+    expect(joined.value.map((event) => event.messageId)).to.deep.equal(['m2', 'm3'])
+    // Text that is not objects one after another stays a malformed line.
+    const { items: bad } = await readAll(Buffer.from('{"type":"track"}{"email": "ada@example.com"\n{"a":1} 7\n'))
+    expect(bad.map((item) => item.error?.replace(/:.*/, ''))).to.deep.equal(['malformed JSON', 'malformed JSON'])
+  })
+
   it('reads plain NDJSON with CRLF, blank lines and a last line without newline, multibyte characters across chunks', async () => {
     const text = `${JSON.stringify(events[0])}\r\n\r\n${JSON.stringify({ ...events[1], event: 'Grüße 👋' })}\n${JSON.stringify(events[2])}`
     const { items } = await readAll(Buffer.from(text), 1, 3)
