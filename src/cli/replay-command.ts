@@ -3,7 +3,7 @@ import path from 'node:path'
 import { loadConfig, MAX_REPLAY_WORKERS, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { Checkpoint } from '../replay/checkpoint'
-import { DeadLetterFile } from '../replay/dead-letter'
+import { countDeadLetters, DeadLetterFile } from '../replay/dead-letter'
 import { createDryRunSink } from '../replay/dry-run-sink'
 import { findArchiveFiles, type ArchiveFile } from '../replay/find-archive-files'
 import { startKoalaDelivery, type KoalaDelivery } from '../replay/koala-delivery'
@@ -83,6 +83,8 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
           ...(options.shard !== undefined ? { shard: options.shard } : {})
         })
 
+  // Counted before this run appends: a run killed earlier printed no summary of what it dead-lettered.
+  const earlierDeadLetters = checkpoint?.resumed === true ? { events: countDeadLetters(deadLetterPath), file: deadLetterPath } : undefined
   const counters = new ReplayCounters()
   let bytesDone = 0
   const progressMode: ProgressMode = options.quiet === true ? 'off' : process.stderr.isTTY ? 'bar' : 'lines'
@@ -168,7 +170,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   try {
     const end = await run.done
     progress.stop()
-    const summary = summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, stopped: end.stopped })
+    const summary = summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, stopped: end.stopped, earlierDeadLetters })
     if (options.json === true) process.stdout.write(JSON.stringify(summary) + '\n')
     else process.stderr.write(formatSummary(summary).join('\n') + '\n')
     return end.stopped !== undefined ? 2 : exitStatusOf(summary)

@@ -40,14 +40,16 @@ export class Checkpoint {
   private constructor(
     readonly path: string,
     private readonly scope: CheckpointScope,
-    files: Record<string, FileStart>
+    files: Record<string, FileStart>,
+    /** True when an earlier run's progress was read: this run continues it. */
+    readonly resumed: boolean
   ) {
     this.files = files
   }
 
   /** Reads `path` if it exists; refuses (USAGE) a checkpoint of another scope or a file that is not one. */
   static open(path: string, scope: CheckpointScope): Checkpoint {
-    if (!existsSync(path)) return new Checkpoint(path, scope, {})
+    if (!existsSync(path)) return new Checkpoint(path, scope, {}, false)
     let saved: CheckpointFile
     try {
       saved = CheckpointFile.parse(JSON.parse(readFileSync(path, 'utf8')))
@@ -61,7 +63,7 @@ export class Checkpoint {
         `--checkpoint ${path} belongs to another replay (${differences.join('; ')}); resume with the same options, or use another checkpoint file`
       )
     }
-    return new Checkpoint(path, scope, saved.files)
+    return new Checkpoint(path, scope, saved.files, true)
   }
 
   /** Where a file starts: 1 for a new one. */

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
 
 /** Why Koala did not take a request: what each of its events' dead-letter lines records. */
 export type DeadLetterReason = {
@@ -58,4 +58,20 @@ export function unwrapDeadLetter(value: unknown): unknown {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return value
   const record = value as { deadLetter?: unknown; event?: unknown }
   return typeof record.deadLetter === 'object' && record.deadLetter !== null && 'event' in record ? record.event : value
+}
+
+/** Dead-letter lines (one per event) a file already holds, counted without reading it whole; 0 when it does not exist. */
+export function countDeadLetters(path: string): number {
+  if (!existsSync(path)) return 0
+  const fd = openSync(path, 'r')
+  try {
+    const chunk = Buffer.allocUnsafe(1 << 20)
+    let lines = 0
+    for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
+      for (let at = chunk.indexOf(10); at >= 0 && at < read; at = chunk.indexOf(10, at + 1)) lines++
+    }
+    return lines
+  } finally {
+    closeSync(fd)
+  }
 }

@@ -61,6 +61,11 @@ export type ReplaySummary = {
   }
   requests: { total: number; byStatus: Record<string, number>; retries: number }
   deadLetterFile?: string
+  /**
+   * When this run resumed a checkpoint: the dead letters its file already held, which earlier
+   * runs of that checkpoint (perhaps killed before their summary) may have written.
+   */
+  earlierDeadLetters?: { events: number; file: string }
   checkpoint?: string
   /** Set when the run stopped before the end (Koala refused the key). */
   stopped?: string
@@ -68,7 +73,10 @@ export type ReplaySummary = {
 }
 
 /** The summary of a finished (or stopped) run. */
-export function summarize(counters: ReplayCounters, extra: { dryRun: boolean; deadLetterFile?: string; checkpoint?: string; stopped?: string }): ReplaySummary {
+export function summarize(
+  counters: ReplayCounters,
+  extra: { dryRun: boolean; deadLetterFile?: string; checkpoint?: string; stopped?: string; earlierDeadLetters?: { events: number; file: string } }
+): ReplaySummary {
   const summary: ReplaySummary = {
     dryRun: extra.dryRun,
     files: { read: counters.filesRead, skippedAsDone: counters.filesSkipped, readErrors: counters.readErrors },
@@ -85,15 +93,19 @@ export function summarize(counters: ReplayCounters, extra: { dryRun: boolean; de
     elapsedMs: Date.now() - counters.startedAt
   }
   if (counters.deadLettered > 0 && extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile
+  if (extra.earlierDeadLetters !== undefined && extra.earlierDeadLetters.events > 0) summary.earlierDeadLetters = extra.earlierDeadLetters
   if (extra.checkpoint !== undefined) summary.checkpoint = extra.checkpoint
   if (extra.stopped !== undefined) summary.stopped = extra.stopped
   return summary
 }
 
-/** 0 when every event read was delivered or dropped by design; 1 when any was dead-lettered or could not be read. */
+/**
+ * 0 when every event read was delivered or dropped by design; 1 when any was dead-lettered or could not be
+ * read, by this run or, for a resumed checkpoint, by the runs before it (a killed run printed no summary).
+ */
 export function exitStatusOf(summary: ReplaySummary): 0 | 1 {
   const { events, files } = summary
-  return events.deadLettered > 0 || events.malformedLines > 0 || files.readErrors > 0 ? 1 : 0
+  return events.deadLettered > 0 || events.malformedLines > 0 || files.readErrors > 0 || summary.earlierDeadLetters !== undefined ? 1 : 0
 }
 
 /** The summary for people: a few lines, numbers grouped by thousands. */
@@ -111,6 +123,10 @@ export function formatSummary(summary: ReplaySummary): string[] {
   if (events.outsideRange > 0) lines.push(`  outside --from/--to: ${n(events.outsideRange)} events`)
   if (events.malformedLines > 0) lines.push(`  malformed lines: ${n(events.malformedLines)} (reported above with file and line)`)
   if (events.deadLettered > 0) lines.push(`  DEAD-LETTERED: ${n(events.deadLettered)} events, in ${summary.deadLetterFile ?? '?'} (replay that file to retry them)`)
+  if (summary.earlierDeadLetters !== undefined) {
+    const { events: earlier, file } = summary.earlierDeadLetters
+    lines.push(`  DEAD-LETTERED EARLIER: ${file} already held ${n(earlier)} events when this resumed run started (replay that file to retry them)`)
+  }
   if (summary.stopped !== undefined) lines.push(`  stopped: ${summary.stopped}`)
   return lines
 }

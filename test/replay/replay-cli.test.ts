@@ -147,6 +147,33 @@ describe('koala-adapter replay', function () {
       expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
     })
 
+    it('a resumed run reports the dead letters its checkpoint\'s earlier runs left (exit 1); a fresh run does not', async () => {
+      const { root } = archive()
+      const dir = tempDir()
+      const deadLetter = path.join(dir, 'dead.ndjson')
+      const checkpoint = path.join(dir, 'checkpoint.json')
+      const args = ['replay', '--workspace', 'default', '--json', '--concurrency', '1', '--checkpoint', checkpoint, '--dead-letter', deadLetter, root]
+      sim.addFaults([{ status: 400, body: { error: 'ingest suspended', code: 'suspended' }, times: 1 }])
+      const first = await cliAsync(args, env())
+      expect(first.status, first.stderr).to.equal(1)
+      const deadLettered = JSON.parse(first.stdout).events.deadLettered
+      expect(deadLettered).to.be.above(0)
+
+      // As after a run killed before its summary: everything is done, yet the dead letters must not go unmentioned.
+      const resumed = await cliAsync(args, env())
+      expect(resumed.status, resumed.stderr).to.equal(1)
+      const summary = JSON.parse(resumed.stdout)
+      expect(summary.files.skippedAsDone).to.equal(2)
+      expect(summary.events.deadLettered).to.equal(0)
+      expect(summary.earlierDeadLetters).to.deep.equal({ events: deadLettered, file: deadLetter })
+      const text = await cliAsync(args.filter((arg) => arg !== '--json'), env())
+      expect(text.stderr).to.match(new RegExp(`DEAD-LETTERED EARLIER: .*dead\\.ndjson already held ${deadLettered} events`))
+
+      const fresh = await cliAsync(['replay', '--workspace', 'default', '--json', '--dead-letter', deadLetter, root], env())
+      expect(fresh.status, fresh.stderr).to.equal(0)
+      expect(JSON.parse(fresh.stdout)).not.to.have.property('earlierDeadLetters')
+    })
+
     it('rides out faults injected while it runs (503s, a reset connection) and delivers everything, exit 0', async () => {
       const { root, ids } = archive()
       // Slowed down with --rate so the faults land in the middle of the run.
