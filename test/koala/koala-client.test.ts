@@ -64,6 +64,18 @@ function expectNoSecrets(...values: unknown[]) {
   }
 }
 
+/** Listens on a free loopback port; resolves with the server's origin. */
+async function listenLocal(server: http.Server): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+}
+
+/** Closes a server and its keep-alive connections, which would otherwise hold close() open. */
+async function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections()
+  await new Promise((resolve) => server.close(resolve))
+}
+
 describe('KoalaClient', () => {
   before(() => nock.disableNetConnect())
   afterEach(() => {
@@ -324,12 +336,10 @@ describe('KoalaClient', () => {
         req.resume()
         req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 10))
       })
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-      baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/web/projects`
+      baseUrl = `${await listenLocal(server)}/web/projects`
     })
     after(async () => {
-      server.closeAllConnections()
-      await new Promise((resolve) => server.close(resolve))
+      await closeServer(server)
       nock.activate()
     })
     beforeEach(() => {
@@ -387,20 +397,15 @@ describe('KoalaClient', () => {
         upstream.on('error', () => client.destroy())
         client.on('error', () => upstream.destroy())
       })
-      await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve))
-      baseUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/web/projects`
-      proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      baseUrl = `${await listenLocal(target)}/web/projects`
+      proxyUrl = await listenLocal(proxy)
     })
     after(async () => {
       for (const [name, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[name]
         else process.env[name] = value
       }
-      for (const server of [target, proxy]) {
-        server.closeAllConnections()
-        await new Promise((resolve) => server.close(resolve))
-      }
+      await Promise.all([closeServer(target), closeServer(proxy)])
       nock.activate()
     })
     beforeEach(() => {
