@@ -32,12 +32,16 @@ export function createLogger(level: string, destination: DestinationStream = asy
   )
 }
 
+/** Log lines queued at most while stdout does not keep up; beyond this they are dropped, never the service stalled. */
+export const MAX_QUEUED_LOG_BYTES = 16 * 1024 * 1024
+
 /**
  * Stdout written off the event loop: one line per door request would otherwise cost a
  * blocking write each (about a tenth of the door's CPU). Lines queue while a write is
  * under way and go out together; nothing waits for a quiet period, and pino flushes
- * what is queued when the process exits.
+ * what is queued when the process exits. A stalled reader (a stuck log shipper) costs
+ * at most MAX_QUEUED_LOG_BYTES of memory, then lines, not requests.
  */
 function asyncStdout(): DestinationStream {
-  return pino.destination({ dest: 1, sync: false })
+  return pino.destination({ dest: 1, sync: false, maxLength: MAX_QUEUED_LOG_BYTES })
 }
