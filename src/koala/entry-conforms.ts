@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { isJsonObject } from '../segment/json-object'
+import { isBoolean, isString, literal, object, optional, type Check } from '../segment/value-checks'
 import type { KoalaEntry } from './request-schema'
 
 /*
@@ -10,22 +11,11 @@ import type { KoalaEntry } from './request-schema'
  * holds the two to the same answers.
  */
 
-type Check = (value: unknown) => boolean
-
 // The same expressions zod's z.iso.datetime({ offset: true }) and z.email() use.
 const ISO_DATE_TIME = z.regexes.datetime({ offset: true })
 const EMAIL = z.regexes.email
 
-const optional = (check: Check): Check => (value) => value === undefined || check(value)
-const isString: Check = (value) => typeof value === 'string'
-const isBoolean: Check = (value) => typeof value === 'boolean'
 const isDateTime: Check = (value) => typeof value === 'string' && ISO_DATE_TIME.test(value)
-const literal = (expected: string): Check => (value) => value === expected
-const object = (fields: ReadonlyArray<[string, Check]>): Check => (value) => {
-  if (!isJsonObject(value)) return false
-  for (const [key, check] of fields) if (!check(value[key])) return false
-  return true
-}
 
 const trackEvent = object([
   ['type', literal('track')],

@@ -1,4 +1,5 @@
 import { isJsonObject } from './json-object'
+import { isNonEmptyString, isNumber, isString, object, optional, type Check } from './value-checks'
 
 /*
  * A plain-function mirror of the SegmentEvent zod schema (event-schema.ts), for the
@@ -9,17 +10,11 @@ import { isJsonObject } from './json-object'
  * the same answers.
  */
 
-type Check = (value: unknown) => boolean
-
-const optional = (check: Check): Check => (value) => value === undefined || check(value)
-const isString: Check = (value) => typeof value === 'string'
-// zod's z.number() refuses NaN and ±Infinity.
-const isNumber: Check = (value) => typeof value === 'number' && Number.isFinite(value)
+// The fields every call shares, then each call type's own.
 const isId: Check = (value) => value === null || isString(value) || isNumber(value)
-const isObject: Check = isJsonObject
 const isNullableString: Check = (value) => value === null || isString(value)
 
-const COMMON: ReadonlyArray<[string, Check]> = [
+const COMMON: ReadonlyArray<readonly [string, Check]> = [
   ['messageId', optional(isString)],
   ['userId', optional(isId)],
   ['anonymousId', optional(isId)],
@@ -27,40 +22,38 @@ const COMMON: ReadonlyArray<[string, Check]> = [
   ['originalTimestamp', optional(isString)],
   ['sentAt', optional(isString)],
   ['receivedAt', optional(isString)],
-  ['context', optional(isObject)],
-  ['integrations', optional(isObject)],
+  ['context', optional(isJsonObject)],
+  ['integrations', optional(isJsonObject)],
   ['channel', optional(isString)],
   ['version', optional((value) => isString(value) || isNumber(value))]
 ]
 
-const BY_TYPE: Record<string, ReadonlyArray<[string, Check]>> = {
-  track: [
-    ['event', (value) => typeof value === 'string' && value.length > 0],
-    ['properties', optional(isObject)]
-  ],
-  identify: [['traits', optional(isObject)]],
-  page: [
+const call = (fields: ReadonlyArray<readonly [string, Check]>): Check => object([...COMMON, ...fields])
+
+const BY_TYPE: Record<string, Check> = {
+  track: call([
+    ['event', isNonEmptyString],
+    ['properties', optional(isJsonObject)]
+  ]),
+  identify: call([['traits', optional(isJsonObject)]]),
+  page: call([
     ['name', optional(isNullableString)],
     ['category', optional(isNullableString)],
-    ['properties', optional(isObject)]
-  ],
-  screen: [
+    ['properties', optional(isJsonObject)]
+  ]),
+  screen: call([
     ['name', optional(isNullableString)],
-    ['properties', optional(isObject)]
-  ],
-  group: [
-    ['groupId', (value) => (typeof value === 'string' && value.length > 0) || isNumber(value)],
-    ['traits', optional(isObject)]
-  ],
-  alias: [['previousId', optional(isId)]]
+    ['properties', optional(isJsonObject)]
+  ]),
+  group: call([
+    ['groupId', (value) => isNonEmptyString(value) || isNumber(value)],
+    ['traits', optional(isJsonObject)]
+  ]),
+  alias: call([['previousId', optional(isId)]])
 }
 
 /** True when SegmentEvent.safeParse would accept `value` (a JSON object); false when zod must say why. */
 export function conformsToSpec(value: Record<string, unknown>): boolean {
   const type = value.type
-  const fields = typeof type === 'string' && Object.hasOwn(BY_TYPE, type) ? BY_TYPE[type] : undefined
-  if (fields === undefined) return false
-  for (const [key, check] of COMMON) if (!check(value[key])) return false
-  for (const [key, check] of fields) if (!check(value[key])) return false
-  return true
+  return typeof type === 'string' && Object.hasOwn(BY_TYPE, type) && BY_TYPE[type](value)
 }
