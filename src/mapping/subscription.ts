@@ -61,44 +61,19 @@ function compileGroup(group: GroupCondition): Test {
   return () => false
 }
 
+/** The event field each condition type reads: directly, or (path conditions) below it by the condition's name. */
+const TEXT_FIELDS: Readonly<Record<string, string>> = { 'event-type': 'type', event: 'event', name: 'name', userId: 'userId' }
+const PATH_FIELDS: Readonly<Record<string, string>> = { 'event-property': 'properties', 'event-trait': 'traits', 'event-context': 'context' }
+
 function compileCondition(condition: Condition): Test {
-  switch (condition.type) {
-    case 'group':
-      return compileGroup(condition)
-    case 'event-type': {
-      const check = compileCheck(condition.operator, condition.value)
-      return (event) => check(event.type)
-    }
-    case 'event': {
-      const check = compileCheck(condition.operator, condition.value)
-      return (event) => check(event.event)
-    }
-    case 'name': {
-      const check = compileCheck(condition.operator, condition.value)
-      return (event) => check(event.name)
-    }
-    case 'userId': {
-      const check = compileCheck(condition.operator, condition.value)
-      return (event) => check(event.userId)
-    }
-    case 'event-property': {
-      const check = compileCheck(condition.operator, condition.value)
-      const read = compilePath(condition.name)
-      return (event) => check(read(event.properties))
-    }
-    case 'event-trait': {
-      const check = compileCheck(condition.operator, condition.value)
-      const read = compilePath(condition.name)
-      return (event) => check(read(event.traits))
-    }
-    case 'event-context': {
-      const check = compileCheck(condition.operator, condition.value)
-      const read = compilePath(condition.name)
-      return (event) => check(read(event.context))
-    }
-    default:
-      return () => false
-  }
+  if (condition.type === 'group') return compileGroup(condition)
+  const text = Object.hasOwn(TEXT_FIELDS, condition.type) ? TEXT_FIELDS[condition.type] : undefined
+  const root = Object.hasOwn(PATH_FIELDS, condition.type) ? PATH_FIELDS[condition.type] : undefined
+  if (text === undefined && root === undefined) return () => false
+  const check = compileCheck(condition.operator, condition.value)
+  if (text !== undefined) return (event) => check(event[text])
+  const read = compilePath((condition as { name: string }).name)
+  return (event) => check(read(event[root!]))
 }
 
 /** get.js with the path split once: `a && a[key]` down the path, so a falsy step is returned as is. */
