@@ -27,7 +27,7 @@ export function runMap(files: string[], options: MapOptions, out: (line: string)
 
   if (options.batch === true) {
     const entries: KoalaEntry[] = results.flatMap((result) => (result.outcome === 'send' ? result.entries : []))
-    const requests = groupByPerson(entries, { entriesChecked: true })
+    const requests = groupByPerson(entries)
     for (const request of requests) out(JSON.stringify(request))
     err(summarize(results, requests.length))
     return
@@ -35,7 +35,7 @@ export function runMap(files: string[], options: MapOptions, out: (line: string)
   for (const result of results) {
     const line =
       result.outcome === 'send'
-        ? { messageId: result.messageId, outcome: 'send', requests: groupByPerson(result.entries, { entriesChecked: true }), explain: result.explain }
+        ? { messageId: result.messageId, outcome: 'send', requests: groupByPerson(result.entries), explain: result.explain }
         : { messageId: result.messageId, outcome: 'drop', reason: result.reason, detail: result.detail, explain: result.explain }
     out(JSON.stringify(line))
   }

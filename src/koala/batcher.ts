@@ -1,5 +1,4 @@
 import {
-  assertValidRequest,
   assertValidRequestOfCheckedEntries,
   MAX_ENTRIES_PER_KIND,
   type Account,
@@ -27,11 +26,10 @@ class PendingRequest {
     return true
   }
 
-  toRequest(entriesChecked: boolean): KoalaRequest {
+  toRequest(): KoalaRequest {
     const body: Record<string, unknown> = { ...this.who }
     for (const kind of Object.keys(this.lists)) if (this.lists[kind].length > 0) body[kind] = this.lists[kind]
-    const request = { endpoint: this.endpoint, body } as KoalaRequest
-    return entriesChecked ? assertValidRequestOfCheckedEntries(request) : assertValidRequest(request)
+    return assertValidRequestOfCheckedEntries({ endpoint: this.endpoint, body } as KoalaRequest)
   }
 }
 
@@ -46,21 +44,15 @@ function keyOf(entry: KoalaEntry): string {
  * account), at most `limit` entries per kind each. Entry order is kept within a
  * person: a full request is closed (returned by add()) before that person's next
  * one opens; flush() returns the open ones in the order their first entry came in.
+ * Its entries are map()'s, each already checked against Koala's schema (checkEntry),
+ * so a closed request is checked only for what those checks do not cover: who it is
+ * about and how many entries per kind (the whole body again cost ~3 µs per event).
  */
 export class KoalaBatcher {
   private readonly open = new Map<string, PendingRequest>()
   private pendingEntries = 0
 
-  /**
-   * `entriesChecked`: the caller promises every entry passed `checkEntry` (as `map()`'s
-   * entries all do); then a closed request's body is checked for what the entries'
-   * checks do not cover (who it is about, how many per kind) instead of whole, which
-   * cost ~3 µs per event on a replay. Without it (the default) the whole body is checked.
-   */
-  constructor(
-    private readonly limit: number = MAX_ENTRIES_PER_KIND,
-    private readonly options: { entriesChecked?: boolean } = {}
-  ) {}
+  constructor(private readonly limit: number = MAX_ENTRIES_PER_KIND) {}
 
   /** Adds one entry; returns the request it closed when that person's open request was full. */
   add(entry: KoalaEntry): KoalaRequest | undefined {
@@ -80,7 +72,7 @@ export class KoalaBatcher {
       return undefined
     }
     this.pendingEntries += 1 - pending.size
-    return pending.toRequest(this.options.entriesChecked === true)
+    return pending.toRequest()
   }
 
   /** Entries waiting in open requests (the replay bounds its buffer with this). */
@@ -99,24 +91,21 @@ export class KoalaBatcher {
     const [key, pending] = oldest.value
     this.open.delete(key)
     this.pendingEntries -= pending.size
-    return pending.toRequest(this.options.entriesChecked === true)
+    return pending.toRequest()
   }
 
   /** Closes every open request and returns them, oldest first. */
   flush(): KoalaRequest[] {
-    const requests = [...this.open.values()].map((pending) => pending.toRequest(this.options.entriesChecked === true))
+    const requests = [...this.open.values()].map((pending) => pending.toRequest())
     this.open.clear()
     this.pendingEntries = 0
     return requests
   }
 }
 
-/**
- * Groups a finite list of entries into requests (a door request's, the CLI's `--batch`).
- * `entriesChecked` as for KoalaBatcher: entries from `map()` all passed checkEntry.
- */
-export function groupByPerson(entries: Iterable<KoalaEntry>, options: { limit?: number; entriesChecked?: boolean } = {}): KoalaRequest[] {
-  const batcher = new KoalaBatcher(options.limit ?? MAX_ENTRIES_PER_KIND, { entriesChecked: options.entriesChecked === true })
+/** Groups a finite list of entries into requests (a door request's, the CLI's `--batch`). */
+export function groupByPerson(entries: Iterable<KoalaEntry>, limit: number = MAX_ENTRIES_PER_KIND): KoalaRequest[] {
+  const batcher = new KoalaBatcher(limit)
   const requests: KoalaRequest[] = []
   for (const entry of entries) {
     const closed = batcher.add(entry)

@@ -57,7 +57,7 @@ type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; e
 export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const { limits, counters, sink, checkpoint } = plan
   // Every entry comes from map(), which checks each one: the requests need not be checked whole again.
-  const batcher = new KoalaBatcher(undefined, { entriesChecked: true })
+  const batcher = new KoalaBatcher()
   /** Open entries (in the batcher), by the entry object the batcher puts into the request body. */
   const origins = new Map<object, EventRecord>()
   const progress = new Map<string, FileProgress>()

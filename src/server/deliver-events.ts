@@ -64,8 +64,7 @@ export async function deliverEvents(
     else drops.push({ index, messageId: result.messageId, reason: result.reason, detail: result.detail })
   })
 
-  // Every entry came from map(), which checked it: the batcher need not check each body whole again.
-  const requests = groupByPerson(entries, { entriesChecked: true })
+  const requests = groupByPerson(entries)
   const deliver = (request: KoalaRequest) => deps.client.send(request, workspace.koala, { deadline })
   // p-limit costs an async resource per call: only pay for it when there is something to limit.
   const limit = requests.length > deps.concurrency ? pLimit(deps.concurrency) : undefined
