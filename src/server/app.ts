@@ -60,7 +60,7 @@ export function createApp(deps: AppDeps): express.Express {
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'webhook', deadline, delivery)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw, 'body', config.maxEventBytes), workspace, 'webhook', deadline, delivery)
     send(res, answer)
   })
 
@@ -75,7 +75,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw.length, config.maxEventBytes), workspace, 'tracking', deadline, delivery)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, delivery)
     send(res, answer.status === 200 ? { ...answer, body: { success: true, ...answer.body } } : answer)
   })
 

@@ -76,6 +76,19 @@ describe('Tracking API door', function () {
     }
   })
 
+  it('refuses by index a batch event over 32 KB as sent, and delivers the rest', async () => {
+    // The envelope's context is shared by every event: it is merged in, but does not count toward an event's size.
+    const big = trackEvent(2, { properties: { pad: 'y'.repeat(33 * 1024) } })
+    const envelope = { writeKey: WRITE_KEY, context: { pad: 'z'.repeat(20 * 1024) }, batch: [trackEvent(1), big, trackEvent(3)] }
+    const answer = await post(`${service.url}/v1/batch`, envelope)
+    expect(answer.status).to.equal(400)
+    expect(answer.body.invalid).to.have.length(1)
+    expect(answer.body.invalid[0]).to.include({ index: 1, messageId: 'msg-2' })
+    expect(answer.body.invalid[0].detail).to.equal(`the event is ${Buffer.byteLength(JSON.stringify(big))} bytes, over the 32768-byte limit`)
+    const sent = sim.requests().flatMap((r) => (r.body as any).events.map((e: any) => e.message_id))
+    expect(sent.sort()).to.deep.equal(['msg-1', 'msg-3'])
+  })
+
   it('answers 400 for a batch body without a batch array', async () => {
     const answer = await post(`${service.url}/v1/batch`, { writeKey: WRITE_KEY, events: [] })
     expect(answer.status).to.equal(400)
