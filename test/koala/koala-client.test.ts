@@ -319,6 +319,7 @@ describe('KoalaClient', () => {
     const sockets: (number | undefined)[] = []
     let cutNext = false
     const seenHeaders: http.IncomingHttpHeaders[] = []
+    const seenBodies: string[] = []
 
     before(async () => {
       nock.restore()
@@ -333,8 +334,12 @@ describe('KoalaClient', () => {
           setTimeout(() => req.socket.destroy(), 10)
           return
         }
-        req.resume()
-        req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 10))
+        const chunks: Buffer[] = []
+        req.on('data', (chunk: Buffer) => chunks.push(chunk))
+        req.on('end', () => {
+          seenBodies.push(Buffer.concat(chunks).toString('utf8'))
+          setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'), 10)
+        })
       })
       baseUrl = `${await listenLocal(server)}/web/projects`
     })
@@ -360,6 +365,16 @@ describe('KoalaClient', () => {
       expect(new Set(sockets).size).to.equal(1)
       expect(seenHeaders.at(-1)).to.include({ host: new URL(baseUrl).host, 'content-type': 'application/json', 'user-agent': USER_AGENT })
       expect(seenHeaders.at(-1)!['content-length']).to.equal(String(Buffer.byteLength(JSON.stringify(REQUEST.body))))
+    })
+
+    it('sends text beyond ASCII whole, with Content-Length in bytes', async () => {
+      const request: KoalaRequest = { endpoint: 'batch', body: { email: EMAIL, events: [{ type: 'track', event: 'Café ☕ 😀', properties: { note: 'naïve \u0000 "quoted"' } }] } }
+      const { client } = harness()
+      expect((await client.send(request, { baseUrl, publicApiKey: KEY })).ok).to.equal(true)
+      const text = JSON.stringify(request.body)
+      expect(Buffer.byteLength(text)).to.be.above(text.length)
+      expect(seenHeaders.at(-1)!['content-length']).to.equal(String(Buffer.byteLength(text)))
+      expect(JSON.parse(seenBodies.at(-1)!)).to.deep.equal(request.body)
     })
 
     it('shares one pool of at most koalaMaxSockets across concurrent requests', async () => {
