@@ -17,7 +17,7 @@ const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
 const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
 const CONNECTIONS = 16
-const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 2)
+const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3)
 
 const SECRET = 'bench-shared-secret'
 
@@ -48,36 +48,39 @@ export async function webhookBench(): Promise<{ lines: string[]; figures: Record
     const [event] = trackEvents(1)
     const single = JSON.stringify(event)
     const runEcho = () => load(`http://127.0.0.1:${echo.match[1]}/echo`, single)
+    // The simulator forgets what it recorded before each run of ours, so its memory (and GC) starts alike.
+    const clearSim = () => fetch(`${simUrl}/_sim/requests`, { method: 'DELETE' })
     // Signed as Segment signs: the door checks every request, as in production.
-    const runOurs = () => load(`${service.match[1]}/webhook/default`, single, CONNECTIONS, SECONDS, signBody(single, SECRET))
-    // Alternating rounds, best of each: a noisy neighbour then hits both sides alike.
-    const echoRuns: Awaited<ReturnType<typeof load>>[] = []
-    const ourRuns: Awaited<ReturnType<typeof load>>[] = []
-    for (let round = 0; round < ROUNDS; round++) {
-      if (round % 2 === 0) {
-        echoRuns.push(await runEcho())
-        ourRuns.push(await runOurs())
-      } else {
-        ourRuns.push(await runOurs())
-        echoRuns.push(await runEcho())
-      }
+    const runOurs = async () => {
+      await clearSim()
+      return load(`${service.match[1]}/webhook/default`, single, CONNECTIONS, SECONDS, signBody(single, SECRET))
     }
-    const best = (runs: typeof echoRuns) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a))
-    const echoResult = best(echoRuns)
-    const oursSingle = best(ourRuns)
     // How many people a batch holds decides how many Koala requests it becomes
     // (one per person per 30 events), so two shapes are measured.
-    const batchRates: Array<{ people: number; events: number; p99: number }> = []
-    for (const people of [50, 200]) {
-      await fetch(`${simUrl}/_sim/requests`, { method: 'DELETE' })
+    const BATCH_PEOPLE = [50, 200]
+    const runBatch = (people: number) => {
       const events = trackEvents(1000, people, 7)
-      const result = await load(`${service.match[1]}/webhook/default`, JSON.stringify(events), 4, SECONDS, signBody(JSON.stringify(events[0]), SECRET))
-      batchRates.push({ people, events: result.requests.average * 1000, p99: result.latency.p99 })
+      return async () => {
+        await clearSim()
+        return load(`${service.match[1]}/webhook/default`, JSON.stringify(events), 4, SECONDS, signBody(JSON.stringify(events[0]), SECRET))
+      }
     }
+    type Run = Awaited<ReturnType<typeof load>>
+    const sides: Array<{ run: () => Promise<Run>; results: Run[] }> = [runEcho, runOurs, ...BATCH_PEOPLE.map(runBatch)].map((run) => ({ run, results: [] }))
+    // Alternating rounds, best of each: the order turns each round, so a noisy neighbour hits every side alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < sides.length; i++) {
+        const side = sides[(i + round) % sides.length]
+        side.results.push(await side.run())
+      }
+    }
+    const best = (runs: Run[]) => runs.reduce((a, b) => (b.requests.average > a.requests.average ? b : a))
+    const [echoResult, oursSingle, ...batchBests] = sides.map((side) => best(side.results))
+    const batchRates = batchBests.map((result, i) => ({ people: BATCH_PEOPLE[i], events: result.requests.average * 1000, p99: result.latency.p99 }))
     const singleRate = oursSingle.requests.average
     const batchEvents = batchRates[0].events
     const lines = [
-      `webhook: ${SECONDS}s per run, ${CONNECTIONS} connections, ~1 KB track event; adapter and simulator in their own processes, 2 cores shared; single events best of ${ROUNDS} alternating runs`,
+      `webhook: ${SECONDS}s per run, ${CONNECTIONS} connections, ~1 KB track event; adapter and simulator in their own processes, 2 cores shared; every side best of ${ROUNDS} runs in turning order`,
       `  bare express JSON echo          ${formatRate(echoResult.requests.average).padStart(10)} requests  (p99 ${echoResult.latency.p99} ms)`,
       `  adapter → simulator, 1 event    ${formatRate(singleRate).padStart(10)} requests  (p99 ${oursSingle.latency.p99} ms)`,
       ...batchRates.map(
