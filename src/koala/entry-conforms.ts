@@ -14,8 +14,11 @@ import type { KoalaEntry } from './request-schema'
 // The same expressions zod's z.iso.datetime({ offset: true }) and z.email() use.
 const ISO_DATE_TIME = z.regexes.datetime({ offset: true })
 const EMAIL = z.regexes.email
+// The expression z.uuid() uses.
+const UUID = z.regexes.uuid()
 
 const isDateTime: Check = (value) => typeof value === 'string' && ISO_DATE_TIME.test(value)
+const isEmail: Check = (value) => typeof value === 'string' && EMAIL.test(value)
 
 const trackEvent = object([
   ['type', literal('track')],
@@ -37,7 +40,7 @@ const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
   batch: {
     events: trackEvent,
     identifies: identifyCall([
-      ['email', optional((value) => typeof value === 'string' && EMAIL.test(value))],
+      ['email', optional(isEmail)],
       ['billing_plan', optional(isString)],
       ['vip', optional(isBoolean)],
       ['is_current_customer', optional(isBoolean)]
@@ -59,6 +62,30 @@ const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
       ['headcount', optional((value) => Number.isSafeInteger(value))]
     ])
   }
+}
+
+/** Who a request is about: ProfileBatchRequest's and AccountBatchRequest's fields besides the entry lists. */
+const WHO: Record<KoalaEntry['endpoint'], { check: Check; keys: readonly [string, string] }> = {
+  batch: {
+    check: object([
+      ['profile_id', optional((value) => typeof value === 'string' && UUID.test(value))],
+      ['email', optional(isEmail)]
+    ]),
+    keys: ['profile_id', 'email']
+  },
+  'accounts/batch': {
+    check: object([
+      ['account_id', optional(isString)],
+      ['domain', optional(isString)]
+    ]),
+    keys: ['account_id', 'domain']
+  }
+}
+
+/** True when a request body without its entry lists passes its zod schema (one of the two keys present, each well formed). */
+export function whoConforms(endpoint: KoalaEntry['endpoint'], who: Record<string, unknown>): boolean {
+  const { check, keys } = WHO[endpoint]
+  return check(who) && (who[keys[0]] !== undefined || who[keys[1]] !== undefined)
 }
 
 /** True when the entry's zod schema would accept it; false when zod must say why. */

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { JsonObject } from '../segment/json-object'
-import { entryConforms } from './entry-conforms'
+import { entryConforms, whoConforms } from './entry-conforms'
 
 /**
  * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
@@ -152,6 +152,7 @@ export function assertValidRequestOfCheckedEntries(request: KoalaRequest): Koala
     if (!ENTRY_LISTS.has(key) || !Array.isArray(value)) who[key] = value
     else if (value.length > MAX_ENTRIES_PER_KIND) throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
   }
-  assertValidRequest({ endpoint: request.endpoint, body: who } as KoalaRequest)
+  // The fast check accepts without zod (~0.5 µs per request, on every request a door sends); zod explains a refusal.
+  if (!whoConforms(request.endpoint, who)) assertValidRequest({ endpoint: request.endpoint, body: who } as KoalaRequest)
   return request
 }

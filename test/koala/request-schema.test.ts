@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { whoConforms } from '../../src/koala/entry-conforms'
 import { assertValidRequest, assertValidRequestOfCheckedEntries, checkEntry, type KoalaEntry, type KoalaRequest } from '../../src/koala/request-schema'
 
 /** Who a request may be about: good, bad and missing identities of both endpoints. */
@@ -9,9 +10,28 @@ const PEOPLE: Array<Record<string, unknown>> = [
   {},
   { email: 'not an email' },
   { profile_id: 'nope' },
-  { email: 42 }
+  { email: 42 },
+  { email: null },
+  { email: undefined, profile_id: undefined },
+  { email: 'ADA@Example.COM' },
+  { email: 'ada@example' },
+  { profile_id: '3E6A2C18-3B02-40C4-B8D2-1842C193D3BA' },
+  { profile_id: '00000000-0000-0000-0000-000000000000' },
+  { profile_id: '3e6a2c18-3b02-90c4-b8d2-1842c193d3ba' },
+  { profile_id: ' 3e6a2c18-3b02-40c4-b8d2-1842c193d3ba' },
+  { email: 'ada@example.com', profile_id: 'nope' },
+  { email: 'ada@example.com', extra: { any: 'thing' } }
 ]
-const ACCOUNTS: Array<Record<string, unknown>> = [{ domain: 'acme.com' }, { account_id: 'a-1' }, {}, { domain: 7 }]
+const ACCOUNTS: Array<Record<string, unknown>> = [
+  { domain: 'acme.com' },
+  { account_id: 'a-1' },
+  {},
+  { domain: 7 },
+  { domain: '' },
+  { account_id: null, domain: 'acme.com' },
+  { account_id: undefined, domain: undefined },
+  { account_id: 'a-1', domain: ['acme.com'] }
+]
 
 /** Entries of every kind, good and bad, by endpoint. */
 const ENTRIES: Record<KoalaRequest['endpoint'], Array<[string, Record<string, unknown>]>> = {
@@ -48,6 +68,15 @@ function seeded(seed: number): () => number {
 }
 
 describe('assertValidRequestOfCheckedEntries', () => {
+  it('checks who a request is about as zod does, without zod: same answer for every identity', () => {
+    for (const [endpoint, list] of [['batch', PEOPLE], ['accounts/batch', ACCOUNTS]] as const) {
+      for (const who of list) {
+        const zodSays = passes(() => assertValidRequest({ endpoint, body: who } as KoalaRequest))
+        expect(whoConforms(endpoint, who), `${endpoint} ${JSON.stringify(who)}`).to.equal(zodSays)
+      }
+    }
+  })
+
   it('agrees with the whole-body check on every body: whole passes exactly when each entry passes checkEntry and the rest passes', () => {
     const random = seeded(7)
     const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)]
