@@ -1,7 +1,7 @@
+import { tempDir } from '../temp-dir'
 import { expect } from 'chai'
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
 const ROOT = path.join(__dirname, '..', '..')
@@ -82,7 +82,7 @@ describe('koala-adapter map', function () {
   })
 
   it('--mapping FILE uses that file', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'cli-'))
+    const dir = tempDir('cli-')
     const config = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
     config.subscriptions = [config.subscriptions[1]]
     writeFileSync(path.join(dir, 'only-identify.json'), JSON.stringify(config))
@@ -111,7 +111,7 @@ describe('koala-adapter check', function () {
   })
 
   it('prints <file>: <pointer>: <message> per problem and exits 1 when any file is bad', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'check-'))
+    const dir = tempDir('check-')
     const config = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
     writeFileSync(path.join(dir, 'good.json'), JSON.stringify(config))
     config.subscriptions[0].mapping.event = { '@paht': '$.event' }

@@ -1,6 +1,6 @@
+import { tempDir } from '../temp-dir'
 import { expect } from 'chai'
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { AdapterError, MappingProblems } from '../../src/errors'
 import { loadMappingFile, parseMappingText, resolveSecret, workspaceFile } from '../../src/mapping/load-mapping'
@@ -19,7 +19,7 @@ function problemsOf(config: unknown): string[] {
     throw error
   }
   try {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mapping-'))
+    const dir = tempDir('mapping-')
     const file = path.join(dir, 'ws.json')
     writeFileSync(file, text)
     loadMappingFile(file)
@@ -46,7 +46,7 @@ describe('mapping files', () => {
     config.subscriptions[0].mapping.evnt = { '@path': '$.event' }
     expect(problemsOf(config)).to.deep.equal(['/subscriptions/0/mapping/evnt: unknown field "evnt"; did you mean "event"?'])
 
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mapping-'))
+    const dir = tempDir('mapping-')
     const file = path.join(dir, 'acme.json')
     writeFileSync(file, JSON.stringify(config))
     expect(() => loadMappingFile(file)).to.throw(`${file}: /subscriptions/0/mapping/evnt: unknown field "evnt"`)

@@ -1,6 +1,6 @@
+import { tempDir as makeTempDir } from '../temp-dir'
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 
@@ -31,7 +31,7 @@ export function ndjson(events: unknown[]): string {
 }
 
 export function tempDir(prefix = 'replay-'): string {
-  return mkdtempSync(path.join(os.tmpdir(), prefix))
+  return makeTempDir(prefix)
 }
 
 /**

@@ -1,5 +1,5 @@
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import os from 'node:os'
+import { tempDir } from '../temp-dir'
+import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { ServiceConfig } from '../../src/config'
@@ -29,7 +29,7 @@ export type Harness = RunningService & { logs: LogCapture; said: string[]; mappi
 export async function startHarness(
   options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown> } = {}
 ): Promise<Harness> {
-  const mappingsDir = mkdtempSync(path.join(os.tmpdir(), 'mappings-'))
+  const mappingsDir = tempDir('mappings-')
   cpSync(path.join(ROOT, 'mappings'), mappingsDir, { recursive: true })
   for (const [name, content] of Object.entries(options.files ?? {})) {
     writeFileSync(path.join(mappingsDir, name), typeof content === 'string' ? content : JSON.stringify(content))
