@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '../config'
 import type { KoalaClient } from '../koala/koala-client'
-import type { WorkspaceRegistry } from '../mapping/workspace-registry'
+import type { Workspace, WorkspaceRegistry } from '../mapping/workspace-registry'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
@@ -43,16 +43,21 @@ export function createApp(deps: AppDeps): express.Express {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })
 
-  app.post('/webhook/:workspace', timedBody('webhook', metrics, body), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+  // What a webhook can be refused for without its body is checked before the body is read
+  // and inflated (up to maxBodyBytes): a stranger's request costs us only its headers.
+  const webhookGate = (req: Request, res: Response): void => {
     const workspace = registry.get(String(req.params.workspace))
     if (workspace === undefined) throw new AdapterError('MAPPING_NOT_FOUND', `unknown workspace "${String(req.params.workspace).slice(0, 64)}"`)
     if (workspace.sharedSecrets.length === 0 && !workspace.unsignedWebhooks) {
       throw new AdapterError('UNAUTHORIZED', 'this workspace has no webhook shared secret configured, so it takes no webhooks')
     }
+    if (workspace.sharedSecrets.length > 0 && req.header('x-signature') === undefined) throw new AdapterError('UNAUTHORIZED', 'X-Signature is required')
+    res.locals.workspace = workspace
+  }
+  app.post('/webhook/:workspace', timedBody('webhook', metrics, body, webhookGate), async (req, res) => {
+    const deadline = Date.now() + config.requestBudgetMs
+    const workspace = res.locals.workspace as Workspace
     const signature = req.header('x-signature')
-    // Refused before the body is parsed: an unsigned request costs us nothing more.
-    if (workspace.sharedSecrets.length > 0 && signature === undefined) throw new AdapterError('UNAUTHORIZED', 'X-Signature is required')
     const decoded = decodeBody(req, config)
     if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, signature, workspace.sharedSecrets)) {
       throw new AdapterError('UNAUTHORIZED', 'X-Signature does not match the body')
@@ -64,10 +69,14 @@ export function createApp(deps: AppDeps): express.Express {
     send(res, answer)
   })
 
-  app.post('/v1/:call', timedBody('tracking', metrics, body), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+  // The write key may be in the body, so only the call is checked before it is read.
+  const trackingGate = (req: Request): void => {
     const call = String(req.params.call)
     if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new AdapterError('NOT_FOUND', `unknown Tracking API call /v1/${call.slice(0, 32)}`)
+  }
+  app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
+    const deadline = Date.now() + config.requestBudgetMs
+    const call = String(req.params.call)
     const decoded = decodeBody(req, config)
     const writeKey = writeKeyOf(req.header('authorization'), decoded.json)
     if (writeKey === undefined) throw new AdapterError('UNAUTHORIZED', 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body')
@@ -118,11 +127,21 @@ function withType(json: unknown, call: string): unknown {
   return event.type === undefined ? { ...event, type: call } : event
 }
 
-/** Starts the door's latency timer, then reads the body: one middleware, as each one costs a router dispatch per request. */
-function timedBody(route: string, metrics: Metrics, body: RequestHandler): RequestHandler {
+/**
+ * Starts the door's latency timer, runs the door's `gate` (the refusals that need no
+ * body; it throws them), then reads the body: one middleware, as each one costs a
+ * router dispatch per request.
+ */
+function timedBody(route: string, metrics: Metrics, body: RequestHandler, gate: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
     const end = metrics.httpLatency.startTimer({ route })
     res.on('finish', () => end({ status: String(res.statusCode) }))
+    try {
+      gate(req, res)
+    } catch (error) {
+      next(error)
+      return
+    }
     body(req, res, next)
   }
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, type Harness } from './service-harness'
@@ -40,6 +41,20 @@ describe('webhook door', function () {
     expect(answer.body).to.deep.include({ received: 66, delivered: 66, requests: 4 })
     const sizes = sim.requests().map((r) => [(r.body as any).email, (r.body as any).events.length])
     expect(sizes).to.have.deep.members([['ada@example.com', 30], ['ada@example.com', 30], ['ada@example.com', 5], ['bob@example.com', 1]])
+  })
+
+  it('refuses an unsigned request, an unknown workspace and an unknown call before reading the body', async () => {
+    // 50 MB once inflated: reading it would end in 413, so a 401 or 404 proves the body was never inflated.
+    const bomb = gzipSync(Buffer.from(JSON.stringify({ type: 'track', event: 'x', pad: ' '.repeat(50 * 1024 * 1024) })))
+    const headers = { 'content-type': 'application/json', 'content-encoding': 'gzip' }
+    const answerTo = async (url: string) => {
+      const response = await fetch(url, { method: 'POST', headers, body: bomb })
+      return { status: response.status, body: await response.json() }
+    }
+    expect(await answerTo(`${service.url}/webhook/default`)).to.deep.include({ status: 401, body: { error: 'X-Signature is required', code: 'UNAUTHORIZED' } })
+    expect((await answerTo(`${service.url}/webhook/nobody`)).status).to.equal(404)
+    expect((await answerTo(`${service.url}/v1/teleport`)).status).to.equal(404)
+    expect(sim.requests()).to.have.length(0)
   })
 
   it('answers 401 for a missing or wrong signature and forwards nothing', async () => {
