@@ -49,7 +49,7 @@ export type KoalaClientDeps = { random?: () => number; sleep?: (ms: number) => P
 type Outcome = AttemptFailure & { data?: unknown }
 
 /** The URL of one Koala endpoint; it holds the public key, so it never goes into a message. */
-export function koalaUrl(target: KoalaTarget, endpoint: KoalaRequest['endpoint']): string {
+function koalaUrl(target: KoalaTarget, endpoint: KoalaRequest['endpoint']): string {
   return `${target.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(target.publicApiKey)}/${endpoint}`
 }
 

@@ -86,9 +86,6 @@ export const AccountBatchRequest = z
   })
 export type AccountBatchRequest = z.infer<typeof AccountBatchRequest>
 
-export type ProfileKind = 'events' | 'identifies' | 'page_views'
-export type AccountKind = 'events' | 'identifies'
-
 /** Who a profile request is about: the exact pair decides which requests entries may share. */
 export type Person = { profile_id?: string; email?: string }
 /** Which company an account request is about. */

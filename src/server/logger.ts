@@ -33,7 +33,7 @@ export function createLogger(level: string, destination: DestinationStream = asy
 }
 
 /** Log lines queued at most while stdout does not keep up; beyond this they are dropped, never the service stalled. */
-export const MAX_QUEUED_LOG_BYTES = 16 * 1024 * 1024
+const MAX_QUEUED_LOG_BYTES = 16 * 1024 * 1024
 
 /**
  * Stdout written off the event loop: one line per door request would otherwise cost a

@@ -1,9 +1,9 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** The service's Prometheus metrics, on a registry of their own (tests start many apps). */
-export function createMetrics(options: { defaultMetrics?: boolean } = {}) {
+export function createMetrics() {
   const registry = new Registry()
-  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry })
+  collectDefaultMetrics({ register: registry })
   return {
     registry,
     eventsReceived: new Counter({

@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events'
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import express, { type ErrorRequestHandler, type Express } from 'express'
-import pino, { type Logger } from 'pino'
+import type { RequestListener } from 'node:http'
+import express, { type ErrorRequestHandler } from 'express'
 import { controlRoutes } from './control-routes'
 import { faultsOrThrow, FaultQueue, type FaultInput } from './fault-queue'
 import { handleIngest, ingestTarget, sendJson } from './ingest-route'
@@ -13,18 +12,13 @@ export type SimulatorAppOptions = {
   keys?: string[]
   /** Queued before the first request, as if posted to `/_sim/faults`. */
   faults?: FaultInput[]
-  /** One log line per request; off by default, so benchmarks measure the adapter, not the log. */
-  logRequests?: boolean
-  /** Where those lines go (e.g. the adapter's own logger when embedded); a new pino logger otherwise. */
-  logger?: Logger
   /** Keeps only the newest requests, so a long-running simulator's memory stays bounded. */
   maxRecords?: number
 }
 
 export type SimulatorApp = {
-  /** The server's request listener: ingestion on plain node:http, everything else through `app`. */
+  /** The server's request listener: ingestion on plain node:http, everything else through express. */
   handler: RequestListener
-  app: Express
   log: RequestLog
   faults: FaultQueue
   /** Ends pending latency faults; call before closing the server. */
@@ -45,7 +39,6 @@ export function createSimulatorApp(options: SimulatorAppOptions = {}): Simulator
   app.disable('x-powered-by')
   // ETags cost a hash per answer and no client of ours sends If-None-Match.
   app.set('etag', false)
-  const logRequest = options.logRequests ? requestLogger(options.logger ?? pino({ name: 'koala-simulator' })) : undefined
 
   // Segment's own Koala destination checks keys this way; API.md lists it.
   app.get('/web/projects/:key/auth', (req, res) => {
@@ -60,12 +53,11 @@ export function createSimulatorApp(options: SimulatorAppOptions = {}): Simulator
   app.use(jsonErrors)
 
   const handler: RequestListener = (req, res) => {
-    logRequest?.(req, res)
     const target = ingestTarget(req.method, req.url)
     if (target === undefined) return void app(req, res)
     handleIngest(target, req, res, state).catch(() => sendJson(res, 500, { error: 'simulator bug', code: 'internal' }))
   }
-  return { handler, app, log, faults, shutdown: () => closing.abort() }
+  return { handler, log, faults, shutdown: () => closing.abort() }
 }
 
 // Express would answer errors with an HTML page; clients of a JSON API deserve JSON.
@@ -73,15 +65,4 @@ const jsonErrors: ErrorRequestHandler = (err, _req, res, _next) => {
   const problem = bodyProblem(err)
   if (problem.aborted || res.headersSent) return
   res.status(problem.status).json({ error: problem.error, code: problem.code })
-}
-
-function requestLogger(logger: Logger): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => {
-    const started = process.hrtime.bigint()
-    res.on('close', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6
-      // The path carries the public key: the key is not a secret (it ships in the pixel), so it stays.
-      logger.info({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.headersSent ? res.statusCode : 'dropped', ms })
-    })
-  }
 }
