@@ -61,22 +61,11 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
     }
   }
 
-  /** Files already reported done: the main thread's checkpoint keeps them, so each is posted once. */
-  const reportedDone = new Set<string>()
+  // runReplay reports each file 'done' once; the main thread's checkpoint keeps it.
   const checkpoint: CheckpointStore | undefined = setup.checkpoint
     ? {
         startOf: (absolute) => starts.get(absolute) ?? 1,
-        save: (positions) => {
-          const changed: Array<[string, FileStart]> = []
-          for (const [absolute, start] of positions) {
-            if (start !== 'done') changed.push([absolute, start])
-            else if (!reportedDone.has(absolute)) {
-              reportedDone.add(absolute)
-              changed.push([absolute, start])
-            }
-          }
-          post({ type: 'positions', positions: changed })
-        }
+        save: (positions) => post({ type: 'positions', positions: [...positions] })
       }
     : undefined
   const deadLetter: DeadLetterWriter = {

@@ -60,6 +60,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const batcher = new KoalaBatcher()
   /** Open entries (in the batcher), by the entry object the batcher puts into the request body. */
   const origins = new Map<object, EventRecord>()
+  /** Files not yet reported done to the checkpoint (with one), by absolute path. */
   const progress = new Map<string, FileProgress>()
   const filtering = hasRange(plan.selection)
   let held = 0
@@ -69,13 +70,13 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   let holdMarker: object | undefined
 
   const settled = (): Promise<void> => new Promise((resolve) => (wake = resolve))
-  /** Files wholly settled: only their names are kept, so memory does not grow with the number of files. */
-  const doneFiles: string[] = []
+  /**
+   * Where the files in progress stand. A file wholly settled is reported 'done' once and
+   * forgotten (the checkpoint keeps it), so memory does not grow with the number of files.
+   */
   const positions = function* (): Generator<[string, FileStart]> {
-    for (const absolute of doneFiles) yield [absolute, 'done']
     for (const [absolute, file] of progress) {
       if (file.done) {
-        doneFiles.push(absolute)
         progress.delete(absolute)
         yield [absolute, 'done']
       } else yield [absolute, file.safeLine]
@@ -248,7 +249,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       }
       counters.filesRead++
       const fileProgress = new FileProgress(start)
-      progress.set(file.absolute, fileProgress)
+      // Kept only for the checkpoint: without one, a file's progress lives as long as its unsettled lines.
+      if (checkpoint !== undefined) progress.set(file.absolute, fileProgress)
       if ((await readFile(file, start, fileProgress)) === 'end') fileProgress.finishReading()
     }
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
