@@ -73,9 +73,19 @@ export class Checkpoint {
 
   /** Records where files stand and writes the checkpoint when anything changed. */
   save(positions: Iterable<[string, FileStart]>): void {
+    this.record(positions)
+    this.flush()
+  }
+
+  /** Records where files stand, in memory only (a run with worker threads flushes on its own timer). */
+  record(positions: Iterable<[string, FileStart]>): void {
     for (const [absolute, start] of positions) {
       if (start === 'done' || start > 1) this.files[absolute] = start
     }
+  }
+
+  /** Writes what was recorded, when anything changed since the last write. */
+  flush(): void {
     const body = JSON.stringify({ version: 1, scope: this.scope, files: this.files } satisfies Omit<CheckpointFile, 'updatedAt'>)
     if (body === this.lastWritten) return
     this.lastWritten = body

@@ -101,7 +101,19 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
     let timer: NodeJS.Timeout | undefined
     await Promise.race([Promise.all(waits), new Promise((resolve) => (timer = setTimeout(resolve, INTERRUPT_WAIT_MS)))])
     clearTimeout(timer)
+    flushCheckpoint()
   }
+
+  /** A checkpoint that cannot be written ends the run, as a dead letter that cannot be written does. */
+  const flushCheckpoint = (): void => {
+    try {
+      checkpoint?.flush()
+    } catch (error) {
+      fail(new ReplayWorkerError((error as Error).message, { cause: error }))
+    }
+  }
+  const flushTimer = checkpoint === undefined ? undefined : setInterval(flushCheckpoint, plan.limits.checkpointIntervalMs)
+  flushTimer?.unref()
 
   const handle = (member: Member, message: FromWorker): void => {
     const { worker } = member
@@ -112,7 +124,8 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
         return
       }
       case 'positions':
-        checkpoint?.save(message.positions)
+        // Written by this thread's own timer, not per message: N workers would otherwise fsync N times per interval.
+        checkpoint?.record(message.positions)
         return
       case 'dead-letter':
         // Synchronous and fsynced: the positions this worker posts next are handled only after it returns.
@@ -176,7 +189,7 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
       try {
         handle(member, message)
       } catch (error) {
-        // Writing a dead letter or the checkpoint failed: no later position of this worker may be recorded.
+        // Writing a dead letter failed: no later position of this worker may be recorded.
         member.broken = true
         fail(new ReplayWorkerError((error as Error).message, { cause: error }))
       }
@@ -198,6 +211,8 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
 
   const done = (async (): Promise<ReplayEnd> => {
     await Promise.all(members.map((member) => member.exited))
+    clearInterval(flushTimer)
+    flushCheckpoint()
     if (failure !== undefined) throw failure
     if (plan.output !== undefined) {
       const { stream, end } = plan.output
