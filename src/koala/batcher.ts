@@ -33,10 +33,18 @@ class PendingRequest {
   }
 }
 
-/** The grouping key: the exact profile_id+email pair, or account_id+domain. */
+/** Who a request is about, as one key: the exact profile_id+email pair, or account_id+domain. */
+export function whoKey(endpoint: KoalaEntry['endpoint'], who: Person | Account): string {
+  if (endpoint === 'batch') {
+    const person = who as Person
+    return `p\u0000${person.profile_id ?? ''}\u0000${person.email ?? ''}`
+  }
+  const account = who as Account
+  return `a\u0000${account.account_id ?? ''}\u0000${account.domain ?? ''}`
+}
+
 function keyOf(entry: KoalaEntry): string {
-  if (entry.endpoint === 'batch') return `p\u0000${entry.person.profile_id ?? ''}\u0000${entry.person.email ?? ''}`
-  return `a\u0000${entry.account.account_id ?? ''}\u0000${entry.account.domain ?? ''}`
+  return whoKey(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
 }
 
 /**

@@ -1,3 +1,4 @@
+import { whoKey } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient, KoalaTarget } from '../koala/koala-client'
 import type { KoalaRequest } from '../koala/request-schema'
 import type { RateLimit } from './rate-limit'
@@ -67,7 +68,8 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
   return {
     canRefuse: true,
     submit(request, settled) {
-      const job = { request, who: whoOf(request), settled }
+      // The batcher's own key, read back from the body: its order per person is what the sink keeps.
+      const job = { request, who: whoKey(request.endpoint, request.body), settled }
       notStarted++
       const line = waiting.get(job.who)
       if (line !== undefined) line.push(job)
@@ -84,14 +86,6 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
       return new Promise((resolve) => (onIdle = resolve))
     }
   }
-}
-
-/** The person or account a request is about: the batcher's grouping, read back from the body. */
-function whoOf(request: KoalaRequest): string {
-  const body = request.body as Record<string, unknown>
-  return request.endpoint === 'batch'
-    ? `p\u0000${String(body.profile_id ?? '')}\u0000${String(body.email ?? '')}`
-    : `a\u0000${String(body.account_id ?? '')}\u0000${String(body.domain ?? '')}`
 }
 
 function outcomeOf(result: DeliveryResult, endpoint: string): SinkOutcome {
