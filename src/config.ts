@@ -9,6 +9,8 @@ import { z } from 'zod'
 export const MAX_REPLAY_WORKERS = 64
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback)
+/** A count of which zero would mean nothing can happen (requests in flight, entries held). */
+const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback)
 const flag = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0'])])
   .transform((value) => value === true || value === 'true' || value === '1')
@@ -53,7 +55,7 @@ export const ServiceConfig = z.object({
   simPort: int(8090),
   shutdownGraceMs: int(10_000),
   /** `replay --concurrency` default: Koala requests in flight at once. */
-  replayConcurrency: int(8),
+  replayConcurrency: positiveInt(8),
   /**
    * Worker threads a replay over several files uses, each replaying whole files end to end. 1 (the
    * default) replays in the main thread and keeps each person's order across the whole archive;
@@ -66,7 +68,7 @@ export const ServiceConfig = z.object({
    */
   replayWorkerHeapMb: z.coerce.number().int().min(16).default(512),
   /** Entries a replay holds at once (open in the batcher, queued or in flight); reading pauses at this bound. */
-  replayBufferEntries: int(5_000),
+  replayBufferEntries: positiveInt(5_000),
   /** An open request whose first entry waited this long is sent even if not full, so checkpoints keep moving. */
   replayMaxHoldMs: int(5_000),
   /** One replay request, retries and Retry-After waits included, gives up after this (then it is dead-lettered). */

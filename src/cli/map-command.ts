@@ -1,4 +1,3 @@
-import { AdapterError } from '../errors'
 import type { DropReason } from '../drop-reasons'
 import { groupByPerson } from '../koala/batcher'
 import type { KoalaEntry } from '../koala/request-schema'
@@ -11,9 +10,6 @@ export type MapOptions = { mappings?: string; workspace?: string; mapping?: stri
 
 /** `koala-adapter map`: prints what each event becomes (or, with --batch, the grouped requests). */
 export function runMap(files: string[], options: MapOptions, out: (line: string) => void, err: (line: string) => void): void {
-  if (options.workspace !== undefined && options.mapping !== undefined) {
-    throw new AdapterError('USAGE', '--workspace and --mapping cannot be used together')
-  }
   const file = options.mapping ?? workspaceFile(mappingsDir(options.mappings), options.workspace ?? 'default')
   const { compiled } = loadMappingFile(file)
   const items = readInputs(files)

@@ -35,7 +35,7 @@ export type ReplayCommandOptions = {
 }
 
 /** Where dead letters go when --dead-letter is not given: the working folder, so nothing is lost silently. */
-export const DEFAULT_DEAD_LETTER_FILE = 'replay-dead-letter.ndjson'
+const DEFAULT_DEAD_LETTER_FILE = 'replay-dead-letter.ndjson'
 
 /** How often workers report bytes and events read: often enough for a smooth bar, rare enough to cost nothing. */
 const WORKER_PROGRESS_MS = 250
@@ -56,7 +56,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     ...(options.source !== undefined && options.source.length > 0 ? { sources: new Set(options.source) } : {}),
     ...(options.shard !== undefined ? { shard: parseShard(options.shard) } : {})
   }
-  const concurrency = options.concurrency === undefined ? Math.max(1, config.replayConcurrency) : parseCount('--concurrency', options.concurrency)
+  const concurrency = options.concurrency === undefined ? config.replayConcurrency : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
   const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
   const loaded = loadReplayWorkspace(mappingsDir(options.mappings), path.join(BUILTIN_MAPPINGS_DIR, 'default.json'), options.workspace)
@@ -101,7 +101,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   if (found.files.length === 0) report(`no archive files (*.gz, *.json, *.jsonl, *.ndjson) selected in ${paths.join(', ')}`)
 
   const limits = {
-    bufferEntries: Math.max(1, config.replayBufferEntries),
+    bufferEntries: config.replayBufferEntries,
     maxHoldMs: config.replayMaxHoldMs,
     checkpointIntervalMs: config.replayCheckpointIntervalMs,
     maxLineBytes: config.replayMaxLineBytes

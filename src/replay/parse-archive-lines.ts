@@ -103,7 +103,7 @@ function parseLine(line: number, text: string): ArchiveLine {
  * V8's message without the quoted excerpt of the input it appends ("…", "{"email":…"
  * is not valid JSON): an excerpt could hold an email, and reports must not.
  */
-export function describeJsonError(error: Error): string {
+function describeJsonError(error: Error): string {
   return error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'")
 }
 

@@ -107,9 +107,18 @@ describe('replay: time selection edge cases', () => {
   })
 
   it('reads an event time without a zone as UTC, whatever the machine\'s zone', () => {
-    const selection = parseDateRange('2026-11-01', '2026-11-01')
-    expect(eventInRange({ timestamp: '2026-11-01 23:30:00' }, selection)).to.equal(true)
-    expect(eventInRange({ timestamp: '2026-11-02T00:30:00' }, selection)).to.equal(false)
-    expect(eventInRange({ timestamp: '2026-11-02T00:30:00+02:00' }, selection)).to.equal(true)
+    // In a zone west of UTC, 23:30 local is the next day in UTC: the test means something only off UTC.
+    const zone = process.env.TZ
+    process.env.TZ = 'America/New_York'
+    try {
+      expect(new Date('2026-11-01 23:30:00').getUTCDate()).to.equal(2)
+      const selection = parseDateRange('2026-11-01', '2026-11-01')
+      expect(eventInRange({ timestamp: '2026-11-01 23:30:00' }, selection)).to.equal(true)
+      expect(eventInRange({ timestamp: '2026-11-02T00:30:00' }, selection)).to.equal(false)
+      expect(eventInRange({ timestamp: '2026-11-02T00:30:00+02:00' }, selection)).to.equal(true)
+    } finally {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
+    }
   })
 })

@@ -91,6 +91,14 @@ describe('koala-adapter replay', function () {
       })
     }
 
+    it('REPLAY_CONCURRENCY or REPLAY_BUFFER_ENTRIES of 0', () => {
+      for (const variable of ['REPLAY_CONCURRENCY', 'REPLAY_BUFFER_ENTRIES']) {
+        const run = cli(['replay', '--workspace', 'default', '--dry-run', SAMPLE], { [variable]: '0' })
+        expect(run.status, run.stderr).to.equal(2)
+        expect(run.stderr).to.contain(`setting ${variable}: Too small: expected number to be >=1`)
+      }
+    })
+
     it('a checkpoint of another replay', () => {
       const dir = tempDir()
       const checkpoint = path.join(dir, 'checkpoint.json')
