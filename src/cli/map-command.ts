@@ -2,15 +2,15 @@ import type { DropReason } from '../drop-reasons'
 import { groupByPerson } from '../koala/batcher'
 import type { KoalaEntry } from '../koala/request-schema'
 import type { MapResult } from '../mapping/compile-mapping'
-import { loadMappingFile, workspaceFile } from '../mapping/load-mapping'
-import { mappingsDir } from './mappings-dir'
+import { loadMappingFile } from '../mapping/load-mapping'
+import { mappingsDir, workspaceMappingFile } from './mappings-dir'
 import { readInputs } from './read-input'
 
 export type MapOptions = { mappings?: string; workspace?: string; mapping?: string; batch?: boolean; explain?: boolean }
 
 /** `koala-adapter map`: prints what each event becomes (or, with --batch, the grouped requests). */
 export function runMap(files: string[], options: MapOptions, out: (line: string) => void, err: (line: string) => void): void {
-  const file = options.mapping ?? workspaceFile(mappingsDir(options.mappings), options.workspace ?? 'default')
+  const file = options.mapping ?? workspaceMappingFile(mappingsDir(options.mappings), options.workspace ?? 'default')
   const { compiled } = loadMappingFile(file)
   const items = readInputs(files)
   const explain = options.explain === true

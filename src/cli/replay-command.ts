@@ -11,10 +11,11 @@ import { openArchiveFile } from '../replay/read-archive-lines'
 import { startProgress, type ProgressMode } from '../replay/replay-progress'
 import { parseDateRange, parseShard, type ReplaySelection } from '../replay/replay-selection'
 import { exitStatusOf, formatSummary, ReplayCounters, summarize } from '../replay/replay-summary'
-import { koalaTargetOf, loadReplayWorkspace } from '../replay/replay-workspace'
+import { loadMappingFile } from '../mapping/load-mapping'
+import { koalaTargetOf } from '../replay/replay-workspace'
 import { ReplayWorkerError, runReplayInWorkers, type WorkerPoolRun } from '../replay/replay-workers'
 import { runReplay } from '../replay/run-replay'
-import { BUILTIN_MAPPINGS_DIR, mappingsDir } from './mappings-dir'
+import { mappingsDir, workspaceMappingFile } from './mappings-dir'
 
 export type ReplayCommandOptions = {
   workspace: string
@@ -59,7 +60,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const concurrency = options.concurrency === undefined ? config.replayConcurrency : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
   const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
-  const loaded = loadReplayWorkspace(mappingsDir(options.mappings), path.join(BUILTIN_MAPPINGS_DIR, 'default.json'), options.workspace)
+  const loaded = loadMappingFile(workspaceMappingFile(mappingsDir(options.mappings), options.workspace))
   const target = options.dryRun === true ? undefined : koalaTargetOf(loaded, config, env)
 
   const deadLetterPath = options.deadLetter ?? DEFAULT_DEAD_LETTER_FILE

@@ -1,21 +1,6 @@
-import { existsSync } from 'node:fs'
-import path from 'node:path'
 import type { ServiceConfig } from '../config'
-import { AdapterError } from '../errors'
 import type { KoalaTarget } from '../koala/koala-client'
-import { loadMappingFile, resolveSecret, workspaceFile, type LoadedMapping } from '../mapping/load-mapping'
-
-/**
- * The workspace's mapping, found as the service finds it: `<mappings>/<name>.json`,
- * and for `default` the built-in file when the folder has none. Throws with the file
- * and pointer of every problem.
- */
-export function loadReplayWorkspace(mappingsDir: string, builtinDefaultFile: string, name: string): LoadedMapping {
-  if (!existsSync(mappingsDir)) throw new AdapterError('USAGE', `--mappings ${mappingsDir}: no such folder`)
-  const own = path.join(mappingsDir, 'default.json')
-  const file = name === 'default' && !existsSync(own) ? builtinDefaultFile : workspaceFile(mappingsDir, name)
-  return loadMappingFile(file)
-}
+import { resolveSecret, type LoadedMapping } from '../mapping/load-mapping'
 
 /**
  * Where the workspace's requests go: the mapping's `koala.baseUrl`, else KOALA_BASE_URL;

@@ -90,6 +90,16 @@ describe('koala-adapter map', function () {
     expect(run.lines.map((l) => l.reason ?? l.outcome)).to.deep.equal(['no_subscription', 'send', 'no_subscription', 'no_subscription', 'analytics_js', 'no_subscription'])
   })
 
+  it('finds workspaces as the service and replay do: default is the built-in one when --mappings has none', () => {
+    const dir = tempDir('cli-')
+    const run = cli(['map', '--mappings', dir, 'examples/events.ndjson'])
+    expect(run.status, run.stderr).to.equal(0)
+    expect(run.lines.map((l) => l.reason ?? l.outcome)).to.include('send')
+    const missing = cli(['map', '--mappings', path.join(dir, 'nope'), 'examples/events.ndjson'])
+    expect(missing.status).to.equal(2)
+    expect(missing.stderr).to.contain('no such folder')
+  })
+
   it('exits 2 naming the known workspaces for an unknown one, and on conflicting options', () => {
     const unknown = cli(['map', '--workspace', 'acme', 'examples/events.ndjson'])
     expect(unknown.status).to.equal(2)
