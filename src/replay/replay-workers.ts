@@ -1,10 +1,10 @@
-import { once } from 'node:events'
 import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { MappingFile } from '../mapping/mapping-file-schema'
 import type { Checkpoint } from './checkpoint'
 import type { DeadLetterFile } from './dead-letter'
+import { finishOutput } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
 import type { KoalaDelivery } from './koala-delivery'
 import type { ReplayCounters } from './replay-summary'
@@ -214,13 +214,7 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
     clearInterval(flushTimer)
     flushCheckpoint()
     if (failure !== undefined) throw failure
-    if (plan.output !== undefined) {
-      const { stream, end } = plan.output
-      if (end) {
-        stream.end()
-        await once(stream, 'finish')
-      } else if (stream.writableNeedDrain) await once(stream, 'drain')
-    }
+    if (plan.output !== undefined) await finishOutput(plan.output.stream, plan.output.end)
     return stopped === undefined ? {} : { stopped }
   })()
   // Settled by whoever awaits it; failures are reported there.
