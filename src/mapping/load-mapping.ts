@@ -13,8 +13,9 @@ export type LoadedMapping = {
   compiled: CompiledMapping
 }
 
-// Keys that would reach Object.prototype if anything ever merged the file naively.
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype'])
+// The one key whose assignment (rather than definition) changes an object's prototype. "constructor" and
+// "prototype" are ordinary keys here, as in event data: the kit writes every key as an own property.
+const FORBIDDEN_KEYS = new Set(['__proto__'])
 
 /** Reads, validates and compiles one mapping file; every problem names the file and a JSON pointer. */
 export function loadMappingFile(file: string): LoadedMapping {
@@ -43,7 +44,7 @@ export function parseMappingText(text: string): MappingFile {
   }
   const forbidden = findForbiddenKeys(raw)
   if (forbidden.length > 0) {
-    throw new MappingProblems(forbidden.map((pointer) => new MappingError(pointer, 'this key is not allowed: it names a JavaScript prototype')))
+    throw new MappingProblems(forbidden.map((pointer) => new MappingError(pointer, 'this key is not allowed: "__proto__" names a JavaScript prototype')))
   }
   const parsed = MappingFile.safeParse(raw)
   if (!parsed.success) throw new MappingProblems(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw)))

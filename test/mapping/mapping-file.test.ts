@@ -72,10 +72,22 @@ describe('mapping files', () => {
     )
   })
 
-  it('refuses prototype keys anywhere in the file', () => {
+  it('refuses a __proto__ key anywhere in the file', () => {
     const text = JSON.stringify(defaultConfig()).replace('"mapping":{', '"mapping":{"__proto__":{"x":1},')
-    expect(problemsOf(text)).to.include('/subscriptions/0/mapping/__proto__: this key is not allowed: it names a JavaScript prototype')
+    expect(problemsOf(text)).to.include('/subscriptions/0/mapping/__proto__: this key is not allowed: "__proto__" names a JavaScript prototype')
     expect(({} as Record<string, unknown>).x).to.equal(undefined)
+  })
+
+  it('takes "constructor" and "prototype" as ordinary field names', () => {
+    const config = defaultConfig()
+    config.subscriptions[0].mapping.properties = { constructor: { '@path': '$.event' }, prototype: 'p' }
+    const file = path.join(tempDir('mapping-'), 'ws.json')
+    writeFileSync(file, JSON.stringify(config))
+    const { compiled } = loadMappingFile(file)
+    const result = compiled.map({ type: 'track', event: 'Signed Up', messageId: 'm1', context: { traits: { email: 'ada@example.com' } } }) as any
+    expect(result.outcome, JSON.stringify(result)).to.equal('send')
+    expect(Object.getOwnPropertyNames(result.entries[0].entry.properties)).to.deep.equal(['constructor', 'prototype'])
+    expect(result.entries[0].entry.properties.constructor).to.equal('Signed Up')
   })
 
   it('gives the line and column of a JSON syntax error', () => {
