@@ -49,11 +49,12 @@ export type IdentityConfig = z.infer<typeof IdentityConfig>
 /** A mapping-kit value: a directive object, or any JSON value (checked when compiled). */
 const MappingValue = z.unknown().describe('A mapping-kit value: a directive (@path, @template, @if, ...) or a literal')
 
-const commonFields = {
+const entryFields = {
   sent_at: MappingValue.optional(),
-  message_id: MappingValue.optional(),
-  context: MappingValue.optional()
+  message_id: MappingValue.optional()
 }
+// Koala's account identifies carry no context: a group mapping has no such field.
+const commonFields = { ...entryFields, context: MappingValue.optional() }
 const personFields = {
   email: MappingValue.optional().describe('Overrides the workspace identity for this subscription'),
   profile_id: MappingValue.optional().describe('Overrides the workspace identity for this subscription')
@@ -70,7 +71,7 @@ export const ActionMappings = {
     properties: MappingValue.optional()
   }),
   group: z.strictObject({
-    ...commonFields,
+    ...entryFields,
     domain: MappingValue.optional().describe('Company domain; a URL is reduced to its host'),
     account_id: MappingValue.optional(),
     group_id: MappingValue.optional().describe('Sent as traits.group_id to tell tenants of one domain apart'),

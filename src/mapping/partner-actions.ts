@@ -52,6 +52,7 @@ export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) 
     if (account.domain === undefined && account.account_id === undefined) {
       return { ok: false, missing: 'identity', detail: 'no valid domain or account_id for the account' }
     }
+    // common() falls back to the event's context; Koala's account identifies take none.
     const { context: _context, ...entryFields } = common(event, mapped)
     const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...entryFields }
     let traits = isPlainObject(mapped.traits) ? { ...mapped.traits } : mapped.traits === undefined ? {} : mapped.traits

@@ -52,6 +52,13 @@ describe('mapping files', () => {
     expect(() => loadMappingFile(file)).to.throw(`${file}: /subscriptions/0/mapping/evnt: unknown field "evnt"`)
   })
 
+  it('refuses context in a group mapping: Koala\'s account identifies carry none', () => {
+    const config = defaultConfig()
+    config.subscriptions[3].mapping.context = { '@path': '$.context' }
+    const [problem] = problemsOf(config)
+    expect(problem).to.match(/^\/subscriptions\/3\/mapping\/context: unknown field "context"/)
+  })
+
   it('lists the allowed fields when nothing is close', () => {
     const config = defaultConfig()
     config.identity.email.zzzzzzzz = true
