@@ -10,7 +10,7 @@ const EMAIL = z.regexes.email
 const UUID = z.regexes.uuid()
 
 /** A person's identity and where each part came from (for --explain and drop details). */
-export type ResolvedIdentity = {
+type ResolvedIdentity = {
   person: Person
   from: { email?: string; profile_id?: string }
   /** Candidates that held something unusable, e.g. `$.properties.profile_id is not a UUID`. */
@@ -27,7 +27,7 @@ export type Normalized = string | undefined | typeof INVALID
 export type EmailNormalizer = (value: unknown) => Normalized
 
 /** Compiles the email rule: a string, transformed, non-blank, shaped like an email. */
-export function compileEmailNormalizer(transforms: readonly ('trim' | 'lowercase')[]): EmailNormalizer {
+function compileEmailNormalizer(transforms: readonly ('trim' | 'lowercase')[]): EmailNormalizer {
   const trim = transforms.includes('trim')
   const lower = transforms.includes('lowercase')
   return (value) => {

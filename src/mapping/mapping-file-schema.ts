@@ -61,7 +61,7 @@ const personFields = {
 }
 
 /** The fields each partner action reads from its mapping; anything else is a typo. */
-export const ActionMappings = {
+const ActionMappings = {
   track: z.strictObject({ ...commonFields, ...personFields, event: MappingValue, properties: MappingValue.optional() }),
   identify: z.strictObject({ ...commonFields, ...personFields, traits: MappingValue.optional() }),
   page: z.strictObject({
@@ -79,7 +79,6 @@ export const ActionMappings = {
   })
 } as const
 export type PartnerAction = keyof typeof ActionMappings
-export const PARTNER_ACTIONS = Object.keys(ActionMappings) as PartnerAction[]
 
 const subscriptionCommon = {
   name: z.string().min(1).describe('Shown in --explain and logs'),

@@ -127,7 +127,7 @@ const DIRECTIVES: Readonly<Record<string, DirectiveCompiler>> = Object.freeze({
 })
 
 /** Every directive a mapping may use. */
-export const DIRECTIVE_NAMES: readonly string[] = Object.freeze(Object.keys(DIRECTIVES))
+const DIRECTIVE_NAMES: readonly string[] = Object.freeze(Object.keys(DIRECTIVES))
 
 /** Compiles one mapping-kit value (a directive, or a plain JSON value/object/array possibly containing directives). */
 export function compileValue(value: unknown, pointer: string): Resolver {

@@ -12,7 +12,7 @@ import { boundedMemo } from './bounded-memo'
 export type PathReader = (payload: unknown) => unknown
 
 /** Keys that would walk into Object.prototype or a constructor instead of event data. */
-export const FORBIDDEN_PATH_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype']
+const FORBIDDEN_PATH_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype']
 
 const PIECE_SEPARATOR = /\[(?="|'|\d)|\.|(?<="|'|\d)]+/g
 const QUOTES = /'|"/g

@@ -14,7 +14,7 @@ export function isDirectiveShaped(value: unknown): value is Record<string, unkno
 }
 
 /** True for a plain object that is not a directive. */
-export function isPlainMapping(value: unknown): value is Record<string, unknown> {
+function isPlainMapping(value: unknown): value is Record<string, unknown> {
   return isRecord(value) && !isDirectiveShaped(value)
 }
 

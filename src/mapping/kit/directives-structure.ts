@@ -3,7 +3,7 @@
  * @flatten, @transform, @excludeWhenNull.
  */
 import { childPointer, MappingError } from '../../errors'
-import { assertSafeKeys, pathKeys, readerForKeys, stripRoot } from './compile-path'
+import { compilePath } from './compile-path'
 import { assignOwn, isRecord, nullsToUndefined, realTypeOf, removeUndefinedDeep } from './copy-value'
 import {
   assertObjectOrDirective,
@@ -118,9 +118,7 @@ export const compileArrayPathDirective: DirectiveCompiler = (operand, pointer, c
   assertStringOrDirective(path, pathPointer, '@arrayPath path')
   let root: Resolver
   if (typeof path === 'string') {
-    const keys = pathKeys(stripRoot(path))
-    assertSafeKeys(keys, pathPointer, `path ${JSON.stringify(path)}`)
-    root = readerForKeys(keys)
+    root = compilePath(path, pathPointer)
   } else {
     root = compile(path, pathPointer).raw
   }

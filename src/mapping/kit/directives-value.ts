@@ -20,8 +20,8 @@ import { MappingEvalError, toEvalError } from './eval-error'
 import { constantNode, nodeFromRaw, outOf, type DirectiveCompiler, type KitNode, type Resolver } from './kit-node'
 
 /** Segment's MAX_PATTERN_LENGTH and MAX_REPLACEMENT_LENGTH: longer ones throw at run time. */
-export const MAX_PATTERN_LENGTH = 10
-export const MAX_REPLACEMENT_LENGTH = 10
+const MAX_PATTERN_LENGTH = 10
+const MAX_REPLACEMENT_LENGTH = 10
 
 /** A string operand from a directive (registerStringDirective): anything else fails the event, as in Segment. */
 function stringFrom(inner: KitNode, pointer: string, directive: string): Resolver {
