@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { pointerOf } from '../errors'
 import { JsonObject } from '../segment/json-object'
 import { entryConforms, whoConforms } from './entry-conforms'
 
@@ -118,7 +119,7 @@ export function checkEntry(entry: KoalaEntry): string | undefined {
   if (result.success) return undefined
   return result.error.issues
     .slice(0, 3)
-    .map((issue) => `/${entry.kind}/0${issue.path.map((p) => `/${String(p)}`).join('')}: ${issue.message}`)
+    .map((issue) => `${pointerOf(issue.path, `/${entry.kind}/0`)}: ${issue.message}`)
     .join('; ')
 }
 

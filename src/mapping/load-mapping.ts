@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { z } from 'zod'
-import { AdapterError, childPointer, MappingError, MappingProblems } from '../errors'
+import { AdapterError, childPointer, MappingError, MappingProblems, pointerOf } from '../errors'
 import { closestName } from './closest-name'
 import { compileMapping, type CompiledMapping } from './compile-mapping'
 import { MappingFile, type SecretRef } from './mapping-file-schema'
@@ -104,7 +104,7 @@ function findForbiddenKeys(root: unknown): string[] {
 }
 
 function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): MappingError[] {
-  const pointer = issue.path.reduce<string>((p, token) => childPointer(p, String(token)), '')
+  const pointer = pointerOf(issue.path)
   if (issue.code === 'unrecognized_keys') {
     const allowed = allowedKeysAt(issue.path, raw)
     return issue.keys.map((key) => {

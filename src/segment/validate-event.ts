@@ -3,6 +3,7 @@ import { SegmentEvent, SEGMENT_EVENT_TYPES } from './event-schema'
 import { findTooDeep, MAX_EVENT_DEPTH } from './check-depth'
 import { conformsToSpec } from './conforms-to-spec'
 import type { DropReason } from '../drop-reasons'
+import { pointerOf } from '../errors'
 
 export type ValidEvent = { ok: true; event: SegmentEvent }
 export type InvalidEvent = { ok: false; reason: DropReason; detail: string }
@@ -37,7 +38,7 @@ export function validateEvent(value: unknown): ValidEvent | InvalidEvent {
 export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
   return issues
     .slice(0, 5)
-    .map((issue) => `${issue.path.length === 0 ? '/' : '/' + issue.path.map(String).join('/')}: ${issue.message}`)
+    .map((issue) => `${pointerOf(issue.path) || '/'}: ${issue.message}`)
     .join('; ')
 }
 

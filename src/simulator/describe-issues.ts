@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { childPointer } from '../errors'
+import { pointerOf } from '../errors'
 
 /**
  * Per-parse zod messages: zod's own say "received undefined" where a client
@@ -14,7 +14,7 @@ export const issueMessages: z.core.$ZodErrorMap = (issue) => {
 /** `/events/3/event: required, expected string; ...`: the first `max` issues, each at its JSON pointer. */
 export function describeIssues(error: z.ZodError, max = 3): string {
   const shown = error.issues.slice(0, max).map((issue) => {
-    const pointer = issue.path.reduce<string>((at, token) => childPointer(at, String(token)), '')
+    const pointer = pointerOf(issue.path)
     // Same convention as the mapping errors: the document root is shown as `/`.
     return `${pointer === '' ? '/' : pointer}: ${issue.message.replace(/^Invalid input: /, '')}`
   })
