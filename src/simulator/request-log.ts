@@ -1,3 +1,5 @@
+import { MAX_ENTRIES_PER_KIND } from '../koala/request-schema'
+
 /**
  * Why an accepted request deserves a second look. Koala answers 200 to all of
  * these, so the only place a test can see them is the record.
@@ -20,8 +22,8 @@ export type RecordedRequest = {
 
 /** Enough for any test or demo; a benchmark or a long local run forgets the oldest. */
 export const DEFAULT_MAX_RECORDS = 100_000
-// Three kinds of at most 30 entries each.
-const MAX_ENTRIES_PER_REQUEST = 90
+// Three kinds of at most MAX_ENTRIES_PER_KIND entries each.
+const MAX_ENTRIES_PER_REQUEST = 3 * MAX_ENTRIES_PER_KIND
 
 /** Accepted requests in the order they were accepted, and the message_ids seen per key. */
 export class RequestLog {
