@@ -105,7 +105,9 @@ function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResu
     return { outcome: 'drop', messageId, reason: 'no_subscription', detail: `no subscription matches this ${event.type} call` }
   }
 
-  const workspace = compiled.identity.resolve(event)
+  // Group calls go to accounts: only a person's call looks for a person.
+  const needsPerson = matched.some((subscription) => subscription.action !== 'group')
+  const workspace = needsPerson ? compiled.identity.resolve(event) : { person: {}, from: {}, notes: [] as string[] }
   const explanation: Explanation | undefined = explain
     ? {
         matched: matched.map((subscription) => subscription.name),
@@ -145,7 +147,7 @@ function mapEvent(value: unknown, compiled: Compiled, explain: boolean): MapResu
       outcome: 'drop',
       messageId,
       reason: 'no_identity',
-      detail: `${missing.join('; ')}; looked for ${compiled.identity.describe()}${notes}`,
+      detail: needsPerson ? `${missing.join('; ')}; looked for ${compiled.identity.describe()}${notes}` : missing.join('; '),
       explain: explanation
     }
   }

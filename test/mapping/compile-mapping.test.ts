@@ -128,7 +128,11 @@ describe('compileMapping with the default mapping', () => {
       entry: { type: 'identify', message_id: 'g', traits: { domain: 'Acme.com', website: 'https://other.io', group_id: 'eng' } }
     })
     expect(group({ website: 'https://www.acme.com/about?x=1' })).to.deep.include({ account: { domain: 'acme.com' } })
-    expect(defaultMapper.map({ type: 'group', groupId: 'eng', traits: { name: 'Acme' } })).to.deep.include({ reason: 'no_identity' })
+    // A group call is about an account: its drop names the account's fields, not the person paths it never read.
+    expect(defaultMapper.map({ type: 'group', groupId: 'eng', traits: { name: 'Acme', email: 'ada@example.com' } })).to.deep.include({
+      reason: 'no_identity',
+      detail: 'Group Calls: no valid domain or account_id for the account'
+    })
   })
 
   it('fires every matching subscription, as Segment does', () => {
