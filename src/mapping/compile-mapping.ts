@@ -25,6 +25,10 @@ export type MapResult =
 /** A mapping file compiled once; `map()` runs on plain functions and objects only. */
 export type CompiledMapping = {
   readonly config: MappingFile
+  /**
+   * Maps one event, given as JSON data (what JSON.parse makes). The entries may share objects
+   * with the event (its `properties`, say): neither may be changed afterwards.
+   */
   map(value: unknown, options?: { explain?: boolean }): MapResult
 }
 
@@ -61,7 +65,7 @@ export function compileMapping(config: MappingFile): CompiledMapping {
   config.subscriptions.forEach((subscription, i) => {
     const pointer = childPointer('/subscriptions', i)
     const matches = attempt(() => compileSubscription(subscription.subscribe, childPointer(pointer, 'subscribe')))
-    const mapping = attempt(() => compileMappingKit(subscription.mapping, childPointer(pointer, 'mapping')))
+    const mapping = attempt(() => compileMappingKit(subscription.mapping, childPointer(pointer, 'mapping'), { jsonPayload: true }))
     if (matches === undefined || mapping === undefined || !subscription.enabled) return
     const fields = subscription.mapping as Record<string, unknown>
     subscriptions.push({

@@ -9,6 +9,9 @@
  * nesting, and templates with {{{ }}} only in cases whose strings hold no braces at all,
  * so Segment's second template pass cannot find anything in substituted text.
  *
+ * Each case runs twice on our side: copying what @path reads, and sharing it (jsonPayload,
+ * what the product uses: its events are JSON data); both must agree with Segment.
+ *
  * Seed: KIT_SEED=<n> npx mocha test/mapping/kit-differential.test.ts
  */
 import { expect } from 'chai'
@@ -295,45 +298,48 @@ describe('mapping-kit compiler vs Segment transform() (differential)', () => {
       const generator = new Generator(next, next() < 0.5 ? 'plain' : 'braces')
       const mapping = generator.mapping()
       const event = generator.event()
-      const where = (): string => describeCase(seed, index, mapping, event)
       const eventBefore = JSON.stringify(event)
 
       let theirs: unknown
       let theirError: unknown
       try {
-        theirs = transform(structuredClone(mapping), event)
+        theirs = transform(structuredClone(mapping), structuredClone(event))
       } catch (error) {
         theirError = error
       }
 
-      let compiled: (payload: unknown) => Record<string, unknown>
-      try {
-        compiled = compileMappingKit(mapping, '')
-      } catch (error) {
-        throw new Error(`our compiler refused a generated mapping: ${(error as Error).message}\n${where()}`)
-      }
-      let ours: unknown
-      let ourError: unknown
-      try {
-        ours = compiled(event)
-      } catch (error) {
-        ourError = error
-      }
+      // The events are JSON data, so sharing what @path reads (jsonPayload) must give the same results.
+      for (const jsonPayload of [false, true]) {
+        const where = (): string => `${describeCase(seed, index, mapping, event)}\njsonPayload: ${jsonPayload}`
+        let compiled: (payload: unknown) => Record<string, unknown>
+        try {
+          compiled = compileMappingKit(mapping, '', { jsonPayload })
+        } catch (error) {
+          throw new Error(`our compiler refused a generated mapping: ${(error as Error).message}\n${where()}`)
+        }
+        let ours: unknown
+        let ourError: unknown
+        try {
+          ours = compiled(event)
+        } catch (error) {
+          ourError = error
+        }
 
-      if (theirError !== undefined) {
-        if (!(ourError instanceof MappingEvalError)) {
-          throw new Error(
-            `Segment threw (${(theirError as Error).message.trim().slice(0, 200)}) but we ${ourError === undefined ? `returned ${JSON.stringify(ours)}` : `threw ${String(ourError)}`}\n${where()}`
-          )
+        if (theirError !== undefined) {
+          if (!(ourError instanceof MappingEvalError)) {
+            throw new Error(
+              `Segment threw (${(theirError as Error).message.trim().slice(0, 200)}) but we ${ourError === undefined ? `returned ${JSON.stringify(ours)}` : `threw ${String(ourError)}`}\n${where()}`
+            )
+          }
+          if (!jsonPayload) throwsBoth++
+        } else {
+          if (ourError !== undefined) {
+            throw new Error(`we threw (${String(ourError)}) but Segment returned ${JSON.stringify(theirs)}\n${where()}`)
+          }
+          expect(ours, where()).to.deep.equal(theirs)
         }
-        throwsBoth++
-      } else {
-        if (ourError !== undefined) {
-          throw new Error(`we threw (${String(ourError)}) but Segment returned ${JSON.stringify(theirs)}\n${where()}`)
-        }
-        expect(ours, where()).to.deep.equal(theirs)
+        expect(JSON.stringify(event), `the event was modified\n${where()}`).to.equal(eventBefore)
       }
-      expect(JSON.stringify(event), `the event was modified\n${where()}`).to.equal(eventBefore)
     }
     // Both kinds of outcome must actually be exercised, or the generator has drifted.
     expect(throwsBoth, 'cases where both threw').to.be.greaterThan(10)

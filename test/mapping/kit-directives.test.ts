@@ -105,6 +105,26 @@ describe('mapping-kit directives', () => {
       expect(compilePath("properties.items[0].id", '/p')(event)).to.equal('i1')
       expect(compilePath('$.zero.x', '/p')(event)).to.equal(0)
     })
+
+    it('shares what it reads from a JSON payload (jsonPayload), and copies it otherwise', () => {
+      const json = JSON.parse('{"properties": {"plan": "team", "tags": ["a"]}, "items": [{"p": {"x": 1}}]}')
+      const mapping = {
+        properties: { '@path': '$.properties' },
+        nested: { copy: { '@path': '$.properties.tags' } },
+        // An @arrayPath item and an @transform result are payloads the directive makes: they are not known to be JSON.
+        items: { '@arrayPath': ['$.items', { p: { '@path': '$.p' } }] },
+        transformed: { '@transform': { apply: { q: { '@path': '$.properties' } }, mapping: { q: { '@path': '$.q' } } } }
+      }
+      const shared = compileMappingKit(mapping, '/m', { jsonPayload: true })(json)
+      const copied = compileMappingKit(mapping, '/m')(json)
+      expect(shared).to.deep.equal(copied)
+      expect(shared.properties).to.equal(json.properties)
+      expect((shared.nested as { copy: unknown }).copy).to.equal(json.properties.tags)
+      expect((shared.items as Array<{ p: unknown }>)[0].p).to.not.equal(json.items[0].p)
+      expect((shared.transformed as { q: unknown }).q).to.not.equal(json.properties)
+      expect(copied.properties).to.not.equal(json.properties)
+      expect((copied.nested as { copy: unknown }).copy).to.not.equal(json.properties.tags)
+    })
   })
 
   describe('@template', () => {

@@ -127,7 +127,7 @@ export const compileArrayPathDirective: DirectiveCompiler = (operand, pointer, c
   if (!isRecord(shape) || Object.keys(shape).length === 0) {
     throw new MappingError(childPointer(pointer, 1), `@arrayPath item shape must be a non-empty object or a directive; got ${describeValue(shape)}`)
   }
-  const item = compile(shape, childPointer(pointer, 1))
+  const item = compile(shape, childPointer(pointer, 1), true)
   const overItems =
     (each: Resolver, otherwise: Resolver): Resolver =>
     (payload) => {
@@ -211,7 +211,7 @@ export const compileTransformDirective: DirectiveCompiler = (operand, pointer, c
     throw new MappingError(childPointer(applyPointer, SEGMENT_ROOT_KEY), `"${SEGMENT_ROOT_KEY}" is internal to Segment and not supported`)
   }
   const apply = compile(options.apply, applyPointer).out
-  const mapping = compile(options.mapping, childPointer(pointer, 'mapping'))
+  const mapping = compile(options.mapping, childPointer(pointer, 'mapping'), true)
   // apply runs through a nested transform(): it needs object data (undefined defaults to {}) and is cleaned.
   const applied = (payload: unknown): unknown => {
     const data = payload === undefined ? {} : payload

@@ -35,10 +35,11 @@ function stringFrom(inner: KitNode, pointer: string, directive: string): Resolve
 }
 
 /** {"@path": "$.traits.email"} or {"@path": <directive yielding a path>}. */
-export const compilePathDirective: DirectiveCompiler = (operand, pointer, compile) => {
+export const compilePathDirective: DirectiveCompiler = (operand, pointer, compile, jsonPayload) => {
   if (typeof operand === 'string') {
     const read = compilePath(operand, pointer)
-    return { raw: read, out: (payload) => outOf(read(payload)) }
+    // JSON data holds no undefined and no class instances: removeUndefined's copy would equal what it copies.
+    return { raw: read, out: jsonPayload ? read : (payload) => outOf(read(payload)) }
   }
   if (isDirectiveShaped(operand)) {
     const pathOf = stringFrom(compile(operand, pointer), pointer, '@path')

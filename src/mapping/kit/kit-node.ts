@@ -14,15 +14,25 @@ export type Resolver = (payload: unknown) => unknown
 export interface KitNode {
   /** What Segment's resolve() returns for this value. */
   readonly raw: Resolver
-  /** removeUndefined(raw(payload)): fresh arrays and plain objects, undefined-valued keys dropped. */
+  /**
+   * removeUndefined(raw(payload)): fresh arrays and plain objects, undefined-valued keys dropped;
+   * except what @path reads straight from a JSON payload, which is already clean and is shared.
+   */
   readonly out: Resolver
 }
 
-/** Compiles a mapping-kit value found at `pointer`; directives get it to compile their operands. */
-export type CompileNode = (value: unknown, pointer: string) => KitNode
+/**
+ * Compiles a mapping-kit value found at `pointer`; directives get it to compile their operands.
+ * `ownPayload` is for operands resolved against a payload of the directive's own making (an
+ * @arrayPath item, an @transform result) rather than the payload the directive itself gets.
+ */
+export type CompileNode = (value: unknown, pointer: string, ownPayload?: true) => KitNode
 
-/** Compiles a directive from its operand (`{"@name": operand}`); `pointer` locates the "@name" key. */
-export type DirectiveCompiler = (operand: unknown, pointer: string, compile: CompileNode) => KitNode
+/**
+ * Compiles a directive from its operand (`{"@name": operand}`); `pointer` locates the "@name" key.
+ * `jsonPayload`: the payload the directive gets is JSON data (see compileMappingKit).
+ */
+export type DirectiveCompiler = (operand: unknown, pointer: string, compile: CompileNode, jsonPayload: boolean) => KitNode
 
 /** removeUndefined() for a value about to land in a result; primitives skip the call. */
 export function outOf(value: unknown): unknown {
