@@ -149,35 +149,40 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     }
   }
 
-  const handleValue = async (value: unknown, line: number, file: FileProgress): Promise<void> => {
-    const unwrapped = unwrapDeadLetter(value)
-    const events = Array.isArray(unwrapped) || Array.isArray((unwrapped as { batch?: unknown } | null)?.batch)
-      ? itemsOfDocument(unwrapped).map((item) => item.value)
-      : [unwrapped]
+  /**
+   * Maps one event of `line` and adds its entries to the batcher; returns the line's
+   * pending record, made on the line's first entry (`pending` carries it across a document's events).
+   */
+  const handleEvent = (event: unknown, line: number, file: FileProgress, pending: PendingLine | undefined): PendingLine | undefined => {
+    counters.eventsRead++
+    if (filtering && !(typeof event === 'object' && event !== null && eventInRange(event as Record<string, unknown>, plan.selection))) {
+      counters.eventsOutsideRange++
+      return pending
+    }
+    const result = plan.mapping.map(event)
+    if (result.outcome === 'drop') {
+      counters.drop(result.reason)
+      return pending
+    }
+    // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
+    pending ??= file.track(line, 1)
+    pending.unsettled += result.entries.length
+    const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
+    for (const entry of result.entries) {
+      origins.set(entry.entry, record)
+      lastAdded = entry.entry
+      const closed = batcher.add(entry)
+      if (closed !== undefined) dispatch(closed)
+    }
+    return pending
+  }
+
+  /** A document (a JSON array, a /v1/batch envelope) holds many events on one line: the buffer's bound holds inside it too. */
+  const handleDocument = async (document: unknown, line: number, file: FileProgress): Promise<void> => {
     let pending: PendingLine | undefined
-    for (const event of events) {
-      counters.eventsRead++
-      if (filtering && !(typeof event === 'object' && event !== null && eventInRange(event as Record<string, unknown>, plan.selection))) {
-        counters.eventsOutsideRange++
-        continue
-      }
-      const result = plan.mapping.map(event)
-      if (result.outcome === 'drop') {
-        counters.drop(result.reason)
-        continue
-      }
-      // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
-      pending ??= file.track(line, 1)
-      pending.unsettled += result.entries.length
-      const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
-      for (const entry of result.entries) {
-        origins.set(entry.entry, record)
-        lastAdded = entry.entry
-        const closed = batcher.add(entry)
-        if (closed !== undefined) dispatch(closed)
-      }
-      // A document (a JSON array, a /v1/batch envelope) holds many events on one line: the bound holds inside it too.
-      if (events.length > 1 && batcher.size + held >= limits.bufferEntries) await makeRoom()
+    for (const item of itemsOfDocument(document)) {
+      pending = handleEvent(item.value, line, file, pending)
+      if (batcher.size + held >= limits.bufferEntries) await makeRoom()
     }
     if (pending !== undefined) file.settle(pending)
   }
@@ -209,7 +214,15 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
         if (item.error !== undefined) {
           counters.malformedLines++
           plan.report(`${file.name}:${item.line}: ${item.error}`)
-        } else await handleValue(item.value, item.line, fileProgress)
+        } else {
+          const value = unwrapDeadLetter(item.value)
+          if (isDocument(value)) await handleDocument(value, item.line, fileProgress)
+          else {
+            // The common case, one event, handled without a turn of the event loop.
+            const pending = handleEvent(value, item.line, fileProgress, undefined)
+            if (pending !== undefined) fileProgress.settle(pending)
+          }
+        }
         fileProgress.readUpTo(item.line + 1)
         if (batcher.size + held >= limits.bufferEntries) await makeRoom()
         if (stopped !== undefined) return 'stopped'
@@ -263,6 +276,11 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     plan.deadLetter.close()
   }
   return stopped === undefined ? {} : { stopped }
+}
+
+/** A line holding many events: a JSON array, or a /v1/batch envelope. */
+function isDocument(value: unknown): boolean {
+  return Array.isArray(value) || Array.isArray((value as { batch?: unknown } | null)?.batch)
 }
 
 function describeReadError(error: NodeJS.ErrnoException): { kind: string; detail: string } {
