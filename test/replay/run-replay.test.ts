@@ -1,10 +1,12 @@
 import { expect } from 'chai'
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import { Writable } from 'node:stream'
 import type { KoalaRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
 import { Checkpoint } from '../../src/replay/checkpoint'
 import { DeadLetterFile } from '../../src/replay/dead-letter'
+import { createDryRunSink } from '../../src/replay/dry-run-sink'
 import { findArchiveFiles, type ArchiveFile } from '../../src/replay/find-archive-files'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
 import { ReplayCounters } from '../../src/replay/replay-summary'
@@ -203,6 +205,41 @@ describe('replay: the run', () => {
     await runReplay(run)
     expect(run.counters).to.include({ eventsRead: 400, eventsSent: 400 })
     expect(slow.maxUnsettled()).to.be.at.most(50)
+  })
+
+  it('pauses a dry run while about 1 MB of output waits to be written, and writes everything once the output moves', async () => {
+    const root = tempDir()
+    const file = path.join(root, 'day.ndjson')
+    const events = Array.from({ length: 12_000 }, (_, i) => trackEvent(`e${i}`, `p${i % 300}@example.com`))
+    writeFileSync(file, events.map((event) => JSON.stringify(event)).join('\n') + '\n')
+    // An output that takes writes but finishes none until it is released: a pipe nobody reads.
+    let released = false
+    const held: Array<() => void> = []
+    const written: Buffer[] = []
+    const out = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written.push(chunk)
+        if (released) done()
+        else held.push(done)
+      }
+    })
+    const run = plan(findArchiveFiles([file], {}, new Set()).files, createDryRunSink(out, { end: true }))
+    const finished = runReplay(run)
+    let read = -1
+    while (read !== run.counters.eventsRead) {
+      read = run.counters.eventsRead
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(read, 'events read while the output was stuck').to.be.above(0).and.below(events.length)
+    // The bound, plus the last gathered write and one decoded chunk's output.
+    expect(out.writableLength).to.be.at.least(1024 * 1024).and.below(1.5 * 1024 * 1024)
+    released = true
+    held.splice(0).forEach((done) => done())
+    await finished
+    const lines = Buffer.concat(written).toString('utf8').trim().split('\n')
+    const sent = lines.flatMap((line) => (JSON.parse(line) as KoalaRequest & { body: ProfileBatchRequest }).body.events!.map((e) => e.message_id))
+    expect(new Set(sent).size).to.equal(events.length)
+    expect(run.counters).to.include({ eventsRead: events.length, eventsSent: events.length })
   })
 
   it('filters events by time, counts drops by reason, and reports malformed lines with file and line', async () => {
