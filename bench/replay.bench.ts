@@ -53,7 +53,8 @@ function archive(): { root: string; dayFolders: string[] } {
   return { root, dayFolders }
 }
 
-type ChildFigures = { events: number; ms: number; maxRssKb: number }
+/** `cpuUs`: CPU time of all the child's threads (gunzip runs on libuv's), start-up included. */
+type ChildFigures = { events: number; ms: number; maxRssKb: number; cpuUs: number }
 
 /** Runs `node <args>` with the peak-RSS reporter preloaded; `figures` reads events and ms from its stdout. */
 function measureChild(args: string[], figures: (stdout: string) => { events: number; ms: number }): Promise<ChildFigures> {
@@ -64,9 +65,9 @@ function measureChild(args: string[], figures: (stdout: string) => { events: num
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     child.on('close', (status) => {
-      const rss = /max-rss-kb (\d+)/.exec(stderr)
-      if (status !== 0 || rss === null) return reject(new Error(`child ${args.join(' ')} exited ${status}:\n${stderr.slice(-2000)}`))
-      resolve({ ...figures(stdout), maxRssKb: Number(rss[1]) })
+      const usage = /max-rss-kb (\d+) cpu-us (\d+)/.exec(stderr)
+      if (status !== 0 || usage === null) return reject(new Error(`child ${args.join(' ')} exited ${status}:\n${stderr.slice(-2000)}`))
+      resolve({ ...figures(stdout), maxRssKb: Number(usage[1]), cpuUs: Number(usage[2]) })
     })
   })
 }
@@ -129,6 +130,8 @@ export async function replayBench(): Promise<{ lines: string[]; figures: Record<
   const quarterFiles = files.slice(0, Math.ceil(files.length / 4))
   const best = (runs: ChildFigures[]) => runs.reduce((a, b) => (b.events / b.ms > a.events / a.ms ? b : a))
   const rate = (run: ChildFigures) => (run.events / run.ms) * 1000
+  // The least CPU per event of a side's runs: a steadier figure than the rate, which moves with how free the second core is.
+  const cpuPerEvent = (runs: ChildFigures[]) => Math.min(...runs.map((run) => run.cpuUs / run.events))
   const mb = (kb: number) => (kb / 1024).toFixed(0)
   const b = best(base)
   const baseRate = rate(b)
@@ -136,7 +139,7 @@ export async function replayBench(): Promise<{ lines: string[]; figures: Record<
     `replay: ${b.events.toLocaleString('en-US')} events (~1 KB track calls, 500 people) in ${DAYS * FILES_PER_DAY} multi-member .gz files, S3 layout; best of ${ROUNDS} runs each, separate processes`,
     `  gunzip + split + JSON.parse                 ${formatRate(baseRate).padStart(10)}  (${(b.ms / 1000).toFixed(1)} s, peak RSS ${mb(b.maxRssKb)} MB)`
   ]
-  const figures: Record<string, number> = { baseline: baseRate }
+  const figures: Record<string, number> = { baseline: baseRate, baselineCpuUs: cpuPerEvent(base) }
   for (const workers of WORKERS) {
     const runs = mine.get(workers)!
     const o = best(runs)
@@ -149,7 +152,12 @@ export async function replayBench(): Promise<{ lines: string[]; figures: Record<
     figures[`replay${workers}`] = rate(o)
     figures[`peakRssMb${workers}`] = peakKb / 1024
     figures[`quarterPeakRssMb${workers}`] = quarter.maxRssKb / 1024
+    figures[`cpuUs${workers}`] = cpuPerEvent(runs)
   }
+  lines.push(
+    `  CPU per event, all threads, start-up included, least of the runs: baseline ${figures.baselineCpuUs.toFixed(1)} µs; ` +
+      WORKERS.map((workers) => `${workers} thread${workers > 1 ? 's' : ''} ${figures[`cpuUs${workers}`].toFixed(1)} µs`).join(', ')
+  )
   for (const workers of WORKERS) {
     lines.push(
       `  ratio replay (${workers} thread${workers > 1 ? 's' : ''}) / baseline: ${(figures[`replay${workers}`] / baseRate).toFixed(2)} (goal >= 0.5); ` +
