@@ -5,8 +5,9 @@ import type { ReplaySink } from './replay-sink'
 /** Writes gathered this large go out as one: fewer, larger writes to the file or pipe. */
 const WRITE_BYTES = 64 * 1024
 /**
- * Reading pauses while this much output waits to be written. Not the stream's own mark (16 KB,
- * less than one write): pausing at each write idled the thread for every write's round trip (~5%).
+ * Reading pauses while about this much output waits to be written (characters, for a stream that
+ * keeps strings). Not the stream's own mark alone (16 KB for a file or stdout, less than one
+ * write): pausing at each write idled the thread for every write's round trip (~5%).
  */
 const PENDING_BYTES = 1024 * 1024
 
@@ -35,8 +36,8 @@ export function createDryRunSink(out: Writable, options: { end: boolean }): Repl
     },
     backlog: () => 0,
     ready() {
-      // Past the stream's own mark, so the stream has asked for a 'drain'.
-      return out.writableLength >= PENDING_BYTES ? once(out, 'drain').then(() => undefined) : undefined
+      // 'drain' comes only after a write past the stream's own mark: without one, waiting for it would never end.
+      return out.writableNeedDrain && out.writableLength >= PENDING_BYTES ? once(out, 'drain').then(() => undefined) : undefined
     },
     async close() {
       push()

@@ -13,7 +13,10 @@ import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
 
 /** Problem lines one worker posts; past them its problems are only counted (a broken archive must not flood the main thread). */
 const MAX_REPORTED = 200
-/** A dry run's output held in this worker before it waits for the main thread to write it. */
+/**
+ * The mark of this worker's output stream. Reading pauses later, at the dry-run sink's bound (about
+ * 1 MB waiting for the main thread to write it), which only works while this mark is below it.
+ */
 const OUTPUT_BUFFER_BYTES = 256 * 1024
 /** The dry-run sink writes about 64 KB at a time; room for a little more saves growing the buffers. */
 const OUTPUT_CHUNK_BYTES = 80 * 1024

@@ -218,7 +218,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
           const value = unwrapDeadLetter(item.value)
           if (isDocument(value)) await handleDocument(value, item.line, fileProgress)
           else {
-            // The common case, one event, handled without a turn of the event loop.
+            // The common case, one event, handled without an await.
             const pending = handleEvent(value, item.line, fileProgress, undefined)
             if (pending !== undefined) fileProgress.settle(pending)
           }

@@ -135,6 +135,30 @@ describe('compileMapping with the default mapping', () => {
     })
   })
 
+  it('shares event data with its entries and never changes the event: frozen events map as thawed copies do', () => {
+    const deepFreeze = <T>(value: T): T => {
+      if (typeof value === 'object' && value !== null) {
+        for (const child of Object.values(value)) deepFreeze(child)
+        Object.freeze(value)
+      }
+      return value
+    }
+    const events: Array<Record<string, unknown>> = [
+      track({ context: { traits: { email: ' Ada@Example.com ' }, library: { name: 'analytics-node' } }, properties: { plan: 'team', tags: ['a'] } }),
+      // Traits Koala types are converted (a copy is made): vip "true" → true, headcount "50" → 50.
+      { type: 'identify', messageId: 'i', userId: 'u', traits: { email: 'Ada@Example.com', vip: 'true', name: 'Ada' } },
+      { type: 'group', groupId: 'eng', messageId: 'g', traits: { domain: 'acme.com', headcount: '50', vip: 'yes' } }
+    ]
+    for (const event of events) {
+      const thawed = defaultMapper.map(JSON.parse(JSON.stringify(event)))
+      const frozen = defaultMapper.map(deepFreeze(event))
+      expect(frozen, JSON.stringify(event)).to.deep.equal(thawed)
+      expect(frozen.outcome).to.equal('send')
+    }
+    const entry = sent(defaultMapper.map(events[0])).map((e) => e.entry as { properties?: unknown })[0]
+    expect(entry.properties, 'properties shared, not copied').to.equal(events[0].properties)
+  })
+
   it('fires every matching subscription, as Segment does', () => {
     const both = mapper((c) =>
       c.subscriptions.push({

@@ -225,12 +225,15 @@ describe('replay: the run', () => {
     })
     const run = plan(findArchiveFiles([file], {}, new Set()).files, createDryRunSink(out, { end: true }))
     const finished = runReplay(run)
-    let read = -1
-    while (read !== run.counters.eventsRead) {
-      read = run.counters.eventsRead
-      await new Promise((resolve) => setTimeout(resolve, 100))
+    // Paused: the sink waits for the output's 'drain'. Then no event is read until it comes.
+    for (const deadline = Date.now() + 10_000; out.listenerCount('drain') === 0; ) {
+      expect(Date.now(), 'the run never paused for the output').to.be.below(deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10))
     }
-    expect(read, 'events read while the output was stuck').to.be.above(0).and.below(events.length)
+    const read = run.counters.eventsRead
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    expect(run.counters.eventsRead, 'events read while paused').to.equal(read)
+    expect(read, 'events read before the pause').to.be.above(0).and.below(events.length)
     // The bound, plus the last gathered write and one decoded chunk's output.
     expect(out.writableLength).to.be.at.least(1024 * 1024).and.below(1.5 * 1024 * 1024)
     released = true
@@ -240,6 +243,20 @@ describe('replay: the run', () => {
     const sent = lines.flatMap((line) => (JSON.parse(line) as KoalaRequest & { body: ProfileBatchRequest }).body.events!.map((e) => e.message_id))
     expect(new Set(sent).size).to.equal(events.length)
     expect(run.counters).to.include({ eventsRead: events.length, eventsSent: events.length })
+  })
+
+  it('reads a JSON array of one event, and a dead letter wrapping a /v1/batch envelope, as their events', async () => {
+    const root = tempDir()
+    const single = path.join(root, 'one.ndjson')
+    writeFileSync(single, JSON.stringify([trackEvent('only', 'ada@example.com')]) + '\n')
+    const wrapped = path.join(root, 'wrapped.ndjson')
+    const envelope = { batch: [trackEvent('b1', 'bob@example.com'), trackEvent('b2', 'bob@example.com')] }
+    writeFileSync(wrapped, JSON.stringify({ deadLetter: { status: '500', error: 'x' }, event: envelope }) + '\n')
+    const { sink, requests } = recordingSink()
+    const run = plan(findArchiveFiles([single, wrapped], {}, new Set()).files, sink)
+    await runReplay(run)
+    expect(requests.flatMap(eventNames).sort()).to.deep.equal(['b1', 'b2', 'only'])
+    expect(run.counters).to.include({ eventsRead: 3, eventsSent: 3, malformedLines: 0 })
   })
 
   it('filters events by time, counts drops by reason, and reports malformed lines with file and line', async () => {
