@@ -145,7 +145,7 @@ export type MappingKitOptions = {
   /**
    * The payload is JSON data (from JSON.parse: no undefined, no class instances) that nothing
    * changes afterwards. Values an @path reads straight from it are then shared with the result
-   * instead of copied: the copy would equal them, and copying cost ~15% of a replay's time.
+   * instead of copied: the copy would equal them, and copying cost a replay 8-15% of its speed.
    */
   jsonPayload?: boolean
 }
