@@ -59,7 +59,7 @@ export const ServiceConfig = z.object({
   /**
    * Worker threads a replay over several files uses, each replaying whole files end to end. 1 (the
    * default) replays in the main thread and keeps each person's order across the whole archive;
-   * more threads are ~1.2-1.3x faster on 2 cores (BENCHMARKS.md) but keep that order only within a thread.
+   * more threads are ~1.1-1.4x faster on 2 cores (BENCHMARKS.md) but keep that order only within a thread.
    */
   replayWorkers: z.coerce.number().int().min(1).max(MAX_REPLAY_WORKERS).default(1),
   /**

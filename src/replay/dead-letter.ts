@@ -68,7 +68,8 @@ export function countDeadLetters(path: string): number {
     const chunk = Buffer.allocUnsafe(1 << 20)
     let lines = 0
     for (let read = readSync(fd, chunk); read > 0; read = readSync(fd, chunk)) {
-      for (let at = chunk.indexOf(10); at >= 0 && at < read; at = chunk.indexOf(10, at + 1)) lines++
+      const filled = chunk.subarray(0, read)
+      for (let at = filled.indexOf(10); at >= 0; at = filled.indexOf(10, at + 1)) lines++
     }
     return lines
   } finally {

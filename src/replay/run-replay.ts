@@ -1,7 +1,7 @@
 import { KoalaBatcher } from '../koala/batcher'
 import type { KoalaRequest } from '../koala/request-schema'
 import type { CompiledMapping } from '../mapping/compile-mapping'
-import { itemsOfDocument } from '../segment/read-events'
+import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
 import type { CheckpointStore, FileStart } from './checkpoint'
 import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
@@ -216,7 +216,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
           plan.report(`${file.name}:${item.line}: ${item.error}`)
         } else {
           const value = unwrapDeadLetter(item.value)
-          if (isDocument(value)) await handleDocument(value, item.line, fileProgress)
+          if (holdsManyEvents(value)) await handleDocument(value, item.line, fileProgress)
           else {
             // The common case, one event, handled without an await.
             const pending = handleEvent(value, item.line, fileProgress, undefined)
@@ -276,11 +276,6 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     plan.deadLetter.close()
   }
   return stopped === undefined ? {} : { stopped }
-}
-
-/** A line holding many events: a JSON array, or a /v1/batch envelope. */
-function isDocument(value: unknown): boolean {
-  return Array.isArray(value) || Array.isArray((value as { batch?: unknown } | null)?.batch)
 }
 
 function describeReadError(error: NodeJS.ErrnoException): { kind: string; detail: string } {

@@ -29,6 +29,11 @@ export function readEvents(text: string, source = 'input'): InputItem[] {
   return readNdjson(trimmed, source)
 }
 
+/** Whether a decoded document holds many events (a JSON array, a /v1/batch envelope) rather than being one. */
+export function holdsManyEvents(document: unknown): boolean {
+  return Array.isArray(document) || isEnvelope(document)
+}
+
 /** Splits a decoded document into its events: an array's elements, an envelope's batch, or itself. */
 export function itemsOfDocument(document: unknown, source = 'input'): InputItem[] {
   if (Array.isArray(document)) return document.map((value, i) => ({ where: `${source}[${i}]`, value }))
