@@ -7,32 +7,6 @@ import {
   type Person
 } from './request-schema'
 
-/** One open request for one person or account: entries kept per kind, in arrival order. */
-class PendingRequest {
-  readonly lists: Record<string, unknown[]> = {}
-  size = 0
-
-  constructor(
-    readonly endpoint: KoalaEntry['endpoint'],
-    readonly who: Person | Account
-  ) {}
-
-  /** Adds the entry unless its kind already holds the limit; reports false instead of throwing. */
-  tryAdd(entry: KoalaEntry, limit: number): boolean {
-    const list = (this.lists[entry.kind] ??= [])
-    if (list.length >= limit) return false
-    list.push(entry.entry)
-    this.size++
-    return true
-  }
-
-  toRequest(): KoalaRequest {
-    const body: Record<string, unknown> = { ...this.who }
-    for (const kind of Object.keys(this.lists)) if (this.lists[kind].length > 0) body[kind] = this.lists[kind]
-    return assertValidRequestOfCheckedEntries({ endpoint: this.endpoint, body } as KoalaRequest)
-  }
-}
-
 /** Who a request is about, as one key: the exact profile_id+email pair, or account_id+domain. */
 export function whoKey(endpoint: KoalaEntry['endpoint'], who: Person | Account): string {
   if (endpoint === 'batch') {
@@ -43,34 +17,53 @@ export function whoKey(endpoint: KoalaEntry['endpoint'], who: Person | Account):
   return `a\u0000${account.account_id ?? ''}\u0000${account.domain ?? ''}`
 }
 
-function keyOf(entry: KoalaEntry): string {
+/** The grouping key of one of map()'s entries. */
+export function keyOfEntry(entry: KoalaEntry): string {
   return whoKey(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
 }
 
+/** One request's worth of entries for one person or account: kept per kind, in arrival order; `first` tells who. */
+export class EntryGroup<E extends { kind: string }> {
+  readonly lists: Record<string, E[]> = {}
+  size = 0
+
+  constructor(readonly first: E) {}
+
+  /** Adds the entry unless its kind already holds the limit; reports false instead of throwing. */
+  tryAdd(entry: E, limit: number): boolean {
+    const list = (this.lists[entry.kind] ??= [])
+    if (list.length >= limit) return false
+    list.push(entry)
+    this.size++
+    return true
+  }
+}
+
 /**
- * Groups entries into Koala requests: one open request per person (and per
- * account), at most `limit` entries per kind each. Entry order is kept within a
- * person: a full request is closed (returned by add()) before that person's next
- * one opens; flush() returns the open ones in the order their first entry came in.
- * Its entries are map()'s, each already checked against Koala's schema (checkEntry),
- * so a closed request is checked only for what those checks do not cover: who it is
- * about and how many entries per kind (the whole body again cost ~3 µs per event).
+ * Groups entries by who they are about (`keyOf`): one open group per key, at most
+ * `limit` entries per kind each. Entry order is kept within a key: a full group is
+ * closed (returned by add()) before that key's next one opens; flush() returns the
+ * open ones in the order their first entry came in. What an entry is stays the
+ * caller's: the replay groups entries already turned into JSON text by its map threads.
  */
-export class KoalaBatcher {
-  private readonly open = new Map<string, PendingRequest>()
+export class EntryGrouper<E extends { kind: string }> {
+  private readonly open = new Map<string, EntryGroup<E>>()
   private pendingEntries = 0
 
-  constructor(private readonly limit: number = MAX_ENTRIES_PER_KIND) {}
+  constructor(
+    private readonly keyOf: (entry: E) => string,
+    private readonly limit: number = MAX_ENTRIES_PER_KIND
+  ) {}
 
-  /** Adds one entry; returns the request it closed when that person's open request was full. */
-  add(entry: KoalaEntry): KoalaRequest | undefined {
-    const key = keyOf(entry)
+  /** Adds one entry; returns the group it closed when that key's open group was full. */
+  add(entry: E): EntryGroup<E> | undefined {
+    const key = this.keyOf(entry)
     const pending = this.open.get(key)
     if (pending !== undefined && pending.tryAdd(entry, this.limit)) {
       this.pendingEntries++
       return undefined
     }
-    const fresh = new PendingRequest(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
+    const fresh = new EntryGroup(entry)
     fresh.tryAdd(entry, this.limit)
     // Re-inserting moves the key to the end, so flush() still follows first-entry order.
     this.open.delete(key)
@@ -80,34 +73,84 @@ export class KoalaBatcher {
       return undefined
     }
     this.pendingEntries += 1 - pending.size
-    return pending.toRequest()
+    return pending
   }
 
-  /** Entries waiting in open requests (the replay bounds its buffer with this). */
+  /** Entries waiting in open groups (the replay bounds its buffer with this). */
   get size(): number {
     return this.pendingEntries
   }
 
   /**
-   * Closes the open request whose first entry came in first, or returns undefined when
+   * Closes the open group whose first entry came in first, or returns undefined when
    * none is open. The replay uses it to make room in a bounded buffer, and to send
-   * what has waited too long, while younger requests keep filling.
+   * what has waited too long, while younger groups keep filling.
    */
-  flushOldest(): KoalaRequest | undefined {
+  flushOldest(): EntryGroup<E> | undefined {
     const oldest = this.open.entries().next()
     if (oldest.done === true) return undefined
     const [key, pending] = oldest.value
     this.open.delete(key)
     this.pendingEntries -= pending.size
-    return pending.toRequest()
+    return pending
+  }
+
+  /** Closes every open group and returns them, oldest first. */
+  flush(): Array<EntryGroup<E>> {
+    const groups = [...this.open.values()]
+    this.open.clear()
+    this.pendingEntries = 0
+    return groups
+  }
+}
+
+/**
+ * The Koala request of one group of map()'s entries. Each entry was already checked
+ * against Koala's schema (checkEntry), so the request is checked only for what those
+ * checks do not cover: who it is about and how many entries per kind (the whole body
+ * again cost ~3 µs per event).
+ */
+export function toKoalaRequest(group: EntryGroup<KoalaEntry>): KoalaRequest {
+  const first = group.first
+  const body: Record<string, unknown> = { ...(first.endpoint === 'batch' ? first.person : first.account) }
+  for (const kind of Object.keys(group.lists)) {
+    const list = group.lists[kind]
+    if (list.length > 0) body[kind] = list.map((entry) => entry.entry)
+  }
+  return assertValidRequestOfCheckedEntries({ endpoint: first.endpoint, body } as KoalaRequest)
+}
+
+/**
+ * Groups map()'s entries into Koala requests: one open request per person (and per
+ * account), at most `limit` entries per kind each, in the order EntryGrouper keeps.
+ */
+export class KoalaBatcher {
+  private readonly groups: EntryGrouper<KoalaEntry>
+
+  constructor(limit: number = MAX_ENTRIES_PER_KIND) {
+    this.groups = new EntryGrouper(keyOfEntry, limit)
+  }
+
+  /** Adds one entry; returns the request it closed when that person's open request was full. */
+  add(entry: KoalaEntry): KoalaRequest | undefined {
+    const closed = this.groups.add(entry)
+    return closed === undefined ? undefined : toKoalaRequest(closed)
+  }
+
+  /** Entries waiting in open requests. */
+  get size(): number {
+    return this.groups.size
+  }
+
+  /** Closes the open request whose first entry came in first; undefined when none is open. */
+  flushOldest(): KoalaRequest | undefined {
+    const closed = this.groups.flushOldest()
+    return closed === undefined ? undefined : toKoalaRequest(closed)
   }
 
   /** Closes every open request and returns them, oldest first. */
   flush(): KoalaRequest[] {
-    const requests = [...this.open.values()].map((pending) => pending.toRequest())
-    this.open.clear()
-    this.pendingEntries = 0
-    return requests
+    return this.groups.flush().map(toKoalaRequest)
   }
 }
 

@@ -4,7 +4,7 @@ import { HttpsProxyAgent } from 'https-proxy-agent'
 import { getProxyForUrl } from 'proxy-from-env'
 import { version } from '../../package.json'
 import type { ServiceConfig } from '../config'
-import type { KoalaRequest } from './request-schema'
+import type { KoalaRequest, OutboundRequest } from './request-schema'
 import { isRetryable, parseRetryAfter, retryDelay, retryPolicyFrom, type AttemptFailure } from './retry-policy'
 
 /** Koala may drop requests without a User-Agent as bot traffic (koala/API.md). */
@@ -28,7 +28,7 @@ export type DeliveryResult =
 
 export interface KoalaClient {
   /** Delivers one request, retrying transient failures until `deadline` (epoch ms) or the policy's limit. Never throws for HTTP or network failures. */
-  send(request: KoalaRequest, target: KoalaTarget, options?: { deadline?: number }): Promise<DeliveryResult>
+  send(request: OutboundRequest, target: KoalaTarget, options?: { deadline?: number }): Promise<DeliveryResult>
   /** Closes the pooled sockets. */
   close(): void
 }
@@ -85,12 +85,12 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
     return endpoint
   }
 
-  async function send(request: KoalaRequest, target: KoalaTarget, options: { deadline?: number } = {}): Promise<DeliveryResult> {
+  async function send(request: OutboundRequest, target: KoalaTarget, options: { deadline?: number } = {}): Promise<DeliveryResult> {
     const { endpoint } = request
     const destination = endpointOf(koalaUrl(target, endpoint))
     // Serialised once: every retry sends the same text. Kept a string, not a Buffer: node:http then writes
     // headers and body in one go, without the copy (~5% less client CPU per request, measured).
-    const body = JSON.stringify(request.body)
+    const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body)
     const deadline = options.deadline ?? Infinity
     let slowestMs = 0
     let last: Outcome = {}

@@ -105,6 +105,16 @@ export type KoalaRequest =
   | { endpoint: 'batch'; body: ProfileBatchRequest }
   | { endpoint: 'accounts/batch'; body: AccountBatchRequest }
 
+/**
+ * A request whose body is already JSON text, built from entries map() checked (the
+ * replay's map threads turn entries into text off the main thread). `who` keys the
+ * person or account it is about, so a sink can keep one person's requests in order.
+ */
+export type RenderedRequest = { endpoint: KoalaEntry['endpoint']; body: string; who: string }
+
+/** What a sink or the client takes: a request as objects, or rendered. */
+export type OutboundRequest = KoalaRequest | RenderedRequest
+
 const entrySchemas = {
   batch: { events: TrackEvent, identifies: IdentifyCall, page_views: PageView },
   'accounts/batch': { events: TrackEvent, identifies: AccountIdentifyCall }

@@ -28,7 +28,7 @@ export function createDryRunSink(out: Writable, options: { end: boolean }): Repl
   return {
     canRefuse: false,
     submit(request, settled) {
-      const line = JSON.stringify(request) + '\n'
+      const line = typeof request.body === 'string' ? `{"endpoint":${JSON.stringify(request.endpoint)},"body":${request.body}}\n` : JSON.stringify(request) + '\n'
       buffered.push(line)
       bufferedChars += line.length
       if (bufferedChars >= WRITE_BYTES) push()

@@ -1,6 +1,6 @@
 import { whoKey } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient, KoalaTarget } from '../koala/koala-client'
-import type { KoalaRequest } from '../koala/request-schema'
+import type { OutboundRequest, RenderedRequest } from '../koala/request-schema'
 import type { RateLimit } from './rate-limit'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
 
@@ -13,7 +13,7 @@ export type KoalaSinkOptions = {
   now?: () => number
 }
 
-type Job = { request: KoalaRequest; who: string; settled: (outcome: SinkOutcome) => void }
+type Job = { request: OutboundRequest; who: string; settled: (outcome: SinkOutcome) => void }
 
 /** Koala answers these for a wrong or revoked key: every other request would get the same. */
 const KEY_REFUSED = new Set([401, 403])
@@ -68,8 +68,8 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
   return {
     canRefuse: true,
     submit(request, settled) {
-      // The batcher's own key, read back from the body: its order per person is what the sink keeps.
-      const job = { request, who: whoKey(request.endpoint, request.body), settled }
+      // The batcher's own key (read back from an object body): its order per person is what the sink keeps.
+      const job = { request, who: typeof request.body === 'string' ? (request as RenderedRequest).who : whoKey(request.endpoint, request.body), settled }
       notStarted++
       const line = waiting.get(job.who)
       if (line !== undefined) line.push(job)

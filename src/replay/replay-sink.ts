@@ -1,4 +1,4 @@
-import type { KoalaRequest } from '../koala/request-schema'
+import type { OutboundRequest } from '../koala/request-schema'
 import type { DeadLetterReason } from './dead-letter'
 
 /**
@@ -16,7 +16,7 @@ export interface ReplaySink {
    */
   readonly canRefuse: boolean
   /** Takes a closed request; calls `settled` exactly once, now or later, with its outcome. */
-  submit(request: KoalaRequest, settled: (outcome: SinkOutcome) => void): void
+  submit(request: OutboundRequest, settled: (outcome: SinkOutcome) => void): void
   /** Requests taken and not yet started: while there are some, closing open requests early would only make them smaller. */
   backlog(): number
   /** Undefined when the sink can take more now; else resolves when it can (an output stream's backpressure). */

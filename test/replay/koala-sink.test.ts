@@ -1,15 +1,15 @@
 import { expect } from 'chai'
 import type { DeliveryResult, KoalaClient } from '../../src/koala/koala-client'
-import type { KoalaRequest } from '../../src/koala/request-schema'
+import type { KoalaRequest, OutboundRequest } from '../../src/koala/request-schema'
 import { createKoalaSink } from '../../src/replay/koala-sink'
 import { RateLimit } from '../../src/replay/rate-limit'
 import type { SinkOutcome } from '../../src/replay/replay-sink'
 
 const request = (email: string, id: string): KoalaRequest => ({ endpoint: 'batch', body: { email, events: [{ type: 'track', event: 'E', message_id: id }] } })
-const idOf = (r: KoalaRequest) => (r.body as { events: Array<{ message_id: string }> }).events[0].message_id
+const idOf = (r: OutboundRequest) => (r.body as { events: Array<{ message_id: string }> }).events[0].message_id
 
 /** A KoalaClient that answers each request after the delay its id asks for, recording starts, ends and deadlines. */
-function fakeClient(answer: (r: KoalaRequest) => DeliveryResult = () => ({ ok: true, status: 200, attempts: 1 })) {
+function fakeClient(answer: (r: OutboundRequest) => DeliveryResult = () => ({ ok: true, status: 200, attempts: 1 })) {
   const log: string[] = []
   const deadlines: number[] = []
   let inFlight = 0
