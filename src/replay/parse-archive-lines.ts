@@ -22,19 +22,41 @@ export type ParseLinesOptions = {
 }
 
 /**
+ * One position of an input before parsing: a line's text, why it cannot be read, or a
+ * whole multi-line JSON document that starts at `line` (with the first line a resumed
+ * run reads, since a document that is not one value splits into values at their lines).
+ */
+export type FramedLine = { line: number; text: string } | { line: number; error: string } | { line: number; document: string[]; skipBelow: number }
+
+export type FramedBatch = {
+  items: FramedLine[]
+  /** The last physical line this batch covers, blank and skipped ones included. */
+  lastLine: number
+}
+
+/**
  * Parses NDJSON lines, one JSON value each. A file whose first line is only an opening
  * bracket (a pretty-printed `.json` export, an event copied from Segment's debugger)
  * is read as ONE document at that line, up to `maxDocumentBytes`; that decision rests on
  * the first line alone, so a checkpoint means the same thing when a run resumes.
  */
 export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<ParsedBatch> {
+  for await (const framed of frameArchiveLines(batches, options)) yield { items: parseFramedLines(framed.items), lastLine: framed.lastLine }
+}
+
+/**
+ * What parseArchiveLines does short of parsing: numbers the lines, skips those below
+ * `skipBelow`, reports lines too long, and gathers a multi-line document. The replay's
+ * map threads parse (parseFramedLines) what the main thread frames here.
+ */
+export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<FramedBatch> {
   let line = 0
   let sawFirst = false
   let document: string[] | undefined
   let documentLine = 0
   let documentChars = 0
   for await (const lines of batches) {
-    const items: ArchiveLine[] = []
+    const items: FramedLine[] = []
     for (const text of lines) {
       line++
       if (text === LINE_TOO_LONG) {
@@ -60,13 +82,27 @@ export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
           continue
         }
       }
-      if (line < options.skipBelow) continue
-      const item = parseLine(line, text)
-      if (item !== BLANK) items.push(item)
+      if (line >= options.skipBelow && text !== '') items.push({ line, text })
     }
     if (document === undefined) yield { items, lastLine: line }
   }
-  if (document === undefined) return
+  if (document !== undefined) yield { items: [{ line: documentLine, document, skipBelow: options.skipBelow }], lastLine: line }
+}
+
+/** Parses framed lines into values (or errors), blank lines left out. */
+export function parseFramedLines(framed: readonly FramedLine[]): ArchiveLine[] {
+  const items: ArchiveLine[] = []
+  for (const item of framed) {
+    if ('text' in item) {
+      const parsed = parseLine(item.line, item.text)
+      if (parsed !== BLANK) items.push(parsed)
+    } else if ('error' in item) items.push(item)
+    else items.push(...parseDocument(item.document, item.line, item.skipBelow))
+  }
+  return items
+}
+
+function parseDocument(document: string[], documentLine: number, skipBelow: number): ArchiveLine[] {
   let value: unknown
   try {
     value = JSON.parse(document.join('\n'))
@@ -75,10 +111,9 @@ export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
     // an NDJSON file whose first line is only a bracket, read as lines.
     const values = concatenatedValues(document, documentLine)
     const items = values ?? document.map((lineText, i) => parseLine(documentLine + i, lineText))
-    yield { items: items.filter((item) => item !== BLANK && item.line >= options.skipBelow), lastLine: line }
-    return
+    return items.filter((item) => item !== BLANK && item.line >= skipBelow)
   }
-  yield { items: options.skipBelow > documentLine ? [] : [{ line: documentLine, value }], lastLine: line }
+  return skipBelow > documentLine ? [] : [{ line: documentLine, value }]
 }
 
 /** What JSON.stringify(x, null, 2), jq and Python's json.dump(indent=…) put on a document's first line. */
