@@ -72,9 +72,9 @@ function measureChild(args: string[], figures: (stdout: string) => { events: num
   })
 }
 
-/** `replay --dry-run --out /dev/null --workers N` over `paths`; its own summary gives events and elapsed time (start-up excluded). */
-function ours(paths: string[], workers: number): Promise<ChildFigures> {
-  const args = [BIN, 'replay', '--workspace', 'default', '--dry-run', '--out', '/dev/null', '--json', '--quiet', '--workers', String(workers), ...paths]
+/** `replay --dry-run --out /dev/null` with `flags` over `paths`; its own summary gives events and elapsed time (start-up excluded). */
+function ours(paths: string[], flags: string[]): Promise<ChildFigures> {
+  const args = [BIN, 'replay', '--workspace', 'default', '--dry-run', '--out', '/dev/null', '--json', '--quiet', ...flags, ...paths]
   return measureChild(args, (stdout) => {
     const summary = JSON.parse(stdout)
     return { events: summary.events.read, ms: summary.elapsedMs }
@@ -110,17 +110,24 @@ async function runBaseline(dayFolders: string[]): Promise<void> {
   process.stdout.write(JSON.stringify({ events, ms: Number(process.hrtime.bigint() - started) / 1e6 }) + '\n')
 }
 
-/** The settings measured: the default (one thread, the archive-wide person order) and the opt-in worker threads. */
-const WORKERS = [1, 2]
+/**
+ * The settings measured: the default (map threads: 2 on this 2-core machine), everything in one
+ * thread, and the opt-in worker threads (which keep a person's order only per thread).
+ */
+const SETTINGS = [
+  { key: 'default', label: 'replay --dry-run (default: 2 map threads)', flags: [] as string[] },
+  { key: 'oneThread', label: 'same, --map-threads 0 (one thread)', flags: ['--map-threads', '0'] },
+  { key: 'workers2', label: 'same, --workers 2', flags: ['--workers', '2'] }
+]
 
 /** The dry run vs plain gunzip + split + JSON.parse of the same files, and peak RSS on the whole archive and a quarter of it. */
 export async function replayBench(): Promise<{ lines: string[]; figures: Record<string, number> }> {
   const { root, dayFolders } = archive()
   const base: ChildFigures[] = []
-  const mine = new Map<number, ChildFigures[]>(WORKERS.map((workers) => [workers, []]))
+  const mine = new Map<string, ChildFigures[]>(SETTINGS.map((setting) => [setting.key, []]))
   const contenders: Array<() => Promise<void>> = [
     async () => void base.push(await baseline(dayFolders)),
-    ...WORKERS.map((workers) => async () => void mine.get(workers)!.push(await ours([root], workers)))
+    ...SETTINGS.map((setting) => async () => void mine.get(setting.key)!.push(await ours([root], setting.flags)))
   ]
   for (let round = 0; round < ROUNDS; round++) {
     // The order turns each round, so a noisy neighbour hits every side alike.
@@ -140,28 +147,27 @@ export async function replayBench(): Promise<{ lines: string[]; figures: Record<
     `  gunzip + split + JSON.parse                 ${formatRate(baseRate).padStart(10)}  (${(b.ms / 1000).toFixed(1)} s, peak RSS ${mb(b.maxRssKb)} MB)`
   ]
   const figures: Record<string, number> = { baseline: baseRate, baselineCpuUs: cpuPerEvent(base) }
-  for (const workers of WORKERS) {
-    const runs = mine.get(workers)!
+  for (const setting of SETTINGS) {
+    const runs = mine.get(setting.key)!
     const o = best(runs)
     const peakKb = Math.max(...runs.map((run) => run.maxRssKb))
-    const quarter = await ours(quarterFiles, workers)
-    const label = workers === 1 ? 'replay --dry-run (default, 1 thread)' : `same, --workers ${workers}`
+    const quarter = await ours(quarterFiles, setting.flags)
     lines.push(
-      `  ${label.padEnd(43)} ${formatRate(rate(o)).padStart(10)}  (${(o.ms / 1000).toFixed(1)} s, peak RSS ${mb(peakKb)} MB; a quarter of the archive: ${formatRate(rate(quarter))}, peak RSS ${mb(quarter.maxRssKb)} MB)`
+      `  ${setting.label.padEnd(43)} ${formatRate(rate(o)).padStart(10)}  (${(o.ms / 1000).toFixed(1)} s, peak RSS ${mb(peakKb)} MB; a quarter of the archive: ${formatRate(rate(quarter))}, peak RSS ${mb(quarter.maxRssKb)} MB)`
     )
-    figures[`replay${workers}`] = rate(o)
-    figures[`peakRssMb${workers}`] = peakKb / 1024
-    figures[`quarterPeakRssMb${workers}`] = quarter.maxRssKb / 1024
-    figures[`cpuUs${workers}`] = cpuPerEvent(runs)
+    figures[`replay_${setting.key}`] = rate(o)
+    figures[`peakRssMb_${setting.key}`] = peakKb / 1024
+    figures[`quarterPeakRssMb_${setting.key}`] = quarter.maxRssKb / 1024
+    figures[`cpuUs_${setting.key}`] = cpuPerEvent(runs)
   }
   lines.push(
     `  CPU per event, all threads, start-up included, least of the runs: baseline ${figures.baselineCpuUs.toFixed(1)} µs; ` +
-      WORKERS.map((workers) => `${workers} thread${workers > 1 ? 's' : ''} ${figures[`cpuUs${workers}`].toFixed(1)} µs`).join(', ')
+      SETTINGS.map((setting) => `${setting.key} ${figures[`cpuUs_${setting.key}`].toFixed(1)} µs`).join(', ')
   )
-  for (const workers of WORKERS) {
+  for (const setting of SETTINGS) {
     lines.push(
-      `  ratio replay (${workers} thread${workers > 1 ? 's' : ''}) / baseline: ${(figures[`replay${workers}`] / baseRate).toFixed(2)} (goal >= 0.5); ` +
-        `peak RSS ${figures[`peakRssMb${workers}`].toFixed(0)} MB (goal <= 256 MB, flat: ${figures[`quarterPeakRssMb${workers}`].toFixed(0)} MB on a quarter)`
+      `  ratio ${setting.key} / baseline: ${(figures[`replay_${setting.key}`] / baseRate).toFixed(2)} (goal >= 0.5); ` +
+        `peak RSS ${figures[`peakRssMb_${setting.key}`].toFixed(0)} MB (goal <= 256 MB, flat: ${figures[`quarterPeakRssMb_${setting.key}`].toFixed(0)} MB on a quarter)`
     )
   }
   return { lines, figures }

@@ -7,6 +7,8 @@ import { z } from 'zod'
  */
 /** Replay worker threads, from REPLAY_WORKERS or --workers: each may grow to REPLAY_WORKER_HEAP_MB. */
 export const MAX_REPLAY_WORKERS = 64
+/** Replay map threads, from REPLAY_MAP_THREADS or --map-threads. */
+export const MAX_REPLAY_MAP_THREADS = 16
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback)
 /** A count of which zero would mean nothing can happen (requests in flight, entries held). */
@@ -63,6 +65,12 @@ export const ServiceConfig = z.object({
    */
   replayWorkers: z.coerce.number().int().min(1).max(MAX_REPLAY_WORKERS).default(1),
   /**
+   * Threads that parse and map a replay's lines while the main thread reads, batches and sends, in
+   * archive order. `auto` (the default): 2 on a machine with 2 cores or more, none under 1 MB of files
+   * (starting them would cost more than they save); 0 does it all in the main thread. ~1.7x on 2 cores (BENCHMARKS.md).
+   */
+  replayMapThreads: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_REPLAY_MAP_THREADS)]).default('auto'),
+  /**
    * Each replay worker thread's heap limit (V8's old generation), MB: a worker over it ends the run with an error
    * instead of taking the machine's memory. It must hold the longest line (REPLAY_MAX_LINE_BYTES) parsed, several times over.
    */
@@ -108,6 +116,7 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   replayConcurrency: 'REPLAY_CONCURRENCY',
   replayWorkers: 'REPLAY_WORKERS',
+  replayMapThreads: 'REPLAY_MAP_THREADS',
   replayWorkerHeapMb: 'REPLAY_WORKER_HEAP_MB',
   replayBufferEntries: 'REPLAY_BUFFER_ENTRIES',
   replayMaxHoldMs: 'REPLAY_MAX_HOLD_MS',

@@ -1,11 +1,13 @@
 import { accessSync, constants as fsConstants, createWriteStream, openSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { loadConfig, MAX_REPLAY_WORKERS, type ServiceConfig } from '../config'
+import { loadConfig, MAX_REPLAY_MAP_THREADS, MAX_REPLAY_WORKERS, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { Checkpoint } from '../replay/checkpoint'
 import { countDeadLetters, DeadLetterFile } from '../replay/dead-letter'
 import { createDryRunSink } from '../replay/dry-run-sink'
 import { findArchiveFiles, type ArchiveFile } from '../replay/find-archive-files'
+import { MapThreads } from '../replay/map-threads'
 import { startKoalaDelivery, type KoalaDelivery } from '../replay/koala-delivery'
 import { openArchiveFile } from '../replay/read-archive-lines'
 import { startProgress, type ProgressMode } from '../replay/replay-progress'
@@ -27,6 +29,7 @@ export type ReplayCommandOptions = {
   concurrency?: string
   rate?: string
   workers?: string
+  mapThreads?: string
   dryRun?: boolean
   out?: string
   checkpoint?: string
@@ -60,6 +63,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const concurrency = options.concurrency === undefined ? config.replayConcurrency : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
   const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
+  const mapThreadsWanted = options.mapThreads === undefined ? config.replayMapThreads : parseMapThreads(options.mapThreads)
   const loaded = loadMappingFile(workspaceMappingFile(mappingsDir(options.mappings), options.workspace))
   const target = options.dryRun === true ? undefined : koalaTargetOf(loaded, config, env)
 
@@ -136,6 +140,11 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   function runInThisThread(): WorkerPoolRun {
     const interrupt = new AbortController()
     const koala = delivery === undefined ? undefined : startKoalaDelivery(delivery, counters)
+    const threadCount = mapThreadsWanted === 'auto' ? autoMapThreads(paths.includes('-') ? Infinity : feed.bytesTotal) : mapThreadsWanted
+    const mapThreads =
+      threadCount === 0
+        ? undefined
+        : new MapThreads(threadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents: koala !== undefined }, config.replayWorkerHeapMb)
     const done = runReplay({
       files: found.files,
       open: openArchiveFile,
@@ -148,8 +157,12 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
       limits,
       report,
       onBytes: (bytes) => (bytesDone += bytes),
-      interrupt: interrupt.signal
-    }).finally(() => koala?.close())
+      interrupt: interrupt.signal,
+      ...(mapThreads !== undefined ? { mapThreads } : {})
+    }).finally(async () => {
+      koala?.close()
+      await mapThreads?.close()
+    })
     // The abort listener saves the checkpoint synchronously.
     return { done, interrupt: async () => interrupt.abort() }
   }
@@ -213,6 +226,21 @@ function loadSettings(env: NodeJS.ProcessEnv): Readonly<ServiceConfig> {
 function parseCount(flag: string, value: string, max = 1000): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n < 1 || n > max) throw new AdapterError('USAGE', `${flag} must be a whole number from 1 to ${max}, got "${value}"`)
+  return n
+}
+
+/** Map threads below this much input cost more to start (~0.2 s) than they save. */
+const MAP_THREADS_MIN_BYTES = 1024 * 1024
+
+/** `auto` map threads: 2 when there is a second core to run them and enough input to pay for them. */
+function autoMapThreads(inputBytes: number): number {
+  return availableParallelism() >= 2 && inputBytes >= MAP_THREADS_MIN_BYTES ? 2 : 0
+}
+
+function parseMapThreads(value: string): number | 'auto' {
+  if (value === 'auto') return value
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > MAX_REPLAY_MAP_THREADS) throw new AdapterError('USAGE', `--map-threads must be auto or a whole number from 0 to ${MAX_REPLAY_MAP_THREADS}, got "${value}"`)
   return n
 }
 

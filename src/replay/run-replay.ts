@@ -1,12 +1,16 @@
-import { KoalaBatcher } from '../koala/batcher'
-import type { KoalaRequest } from '../koala/request-schema'
+import { EntryGrouper, keyOfEntry, toKoalaRequest, type EntryGroup } from '../koala/batcher'
+import { renderRequest, type RenderedEntry } from '../koala/rendered-request'
+import type { KoalaEntry, OutboundRequest } from '../koala/request-schema'
+import type { DropReason } from '../drop-reasons'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
 import type { CheckpointStore, FileStart } from './checkpoint'
 import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
-import { parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
+import type { MapThreads } from './map-threads'
+import { MAPPED_DROP, MAPPED_ERROR, MAPPED_OUTSIDE, type MappedLines } from './mapped-lines'
+import { frameArchiveLines, parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
 import { readArchiveLines } from './read-archive-lines'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
@@ -36,6 +40,11 @@ export type ReplayPlan = {
   onBytes(bytes: number): void
   /** Aborting saves the checkpoint at once (SIGINT, SIGTERM); the caller then exits. */
   interrupt?: AbortSignal
+  /**
+   * Threads that parse and map the lines (started for the plan's mapping and sink); without
+   * them this thread does it all. Either way every other step stays here, in archive order.
+   */
+  mapThreads?: MapThreads
 }
 
 /** Why the run ended early, when it did. */
@@ -43,9 +52,17 @@ export type ReplayEnd = { stopped?: string }
 
 /**
  * One Segment event with entries still to settle, and what to dead-letter if they fail
- * (nothing when the sink never refuses: a dry run keeps no copy of events it holds).
+ * (nothing when the sink never refuses: a dry run keeps no copy of events it holds;
+ * a string is the event's JSON already, from a map thread).
  */
 type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; event: unknown }
+
+/** An entry a map thread rendered, with the event it came from; `sent` once its request is closed. */
+type HeldText = RenderedEntry & { record: EventRecord; sent: boolean }
+/** What the batcher holds: map()'s entries (mapped here), or rendered ones (mapped by threads); one run holds one kind. */
+type HeldEntry = KoalaEntry | HeldText
+
+const keyOfHeld = (entry: HeldEntry): string => ('text' in entry ? entry.key : keyOfEntry(entry))
 
 /**
  * Replays the plan's files into its sink: reads each file as a stream, maps every
@@ -56,9 +73,10 @@ type EventRecord = { pending: PendingLine; unsettled: number; failed: boolean; e
  */
 export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const { limits, counters, sink, checkpoint } = plan
+  if (plan.mapThreads !== undefined && sink.canRefuse && !plan.mapThreads.keepsEvents) throw new Error('internal: map threads that keep no events cannot feed a sink that dead-letters them')
   // Every entry comes from map(), which checks each one: the requests need not be checked whole again.
-  const batcher = new KoalaBatcher()
-  /** Open entries (in the batcher), by the entry object the batcher puts into the request body. */
+  const batcher = new EntryGrouper<HeldEntry>(keyOfHeld)
+  /** Open entries mapped on this thread (in the batcher), and the events they came from. */
   const origins = new Map<object, EventRecord>()
   /** Files not yet reported done to the checkpoint (with one), by absolute path. */
   const progress = new Map<string, FileProgress>()
@@ -66,8 +84,9 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   let held = 0
   let stopped: string | undefined
   let wake: (() => void) | undefined
-  let lastAdded: object | undefined
-  let holdMarker: object | undefined
+  let lastAdded: HeldEntry | undefined
+  let holdMarker: HeldEntry | undefined
+  const isOpen = (entry: HeldEntry): boolean => ('text' in entry ? !entry.sent : origins.has(entry))
 
   const settled = (): Promise<void> => new Promise((resolve) => (wake = resolve))
   /**
@@ -97,7 +116,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
         for (const record of events) {
           if (record.failed) continue
           record.failed = true
-          lines.push(JSON.stringify(record.event))
+          lines.push(typeof record.event === 'string' ? record.event : JSON.stringify(record.event))
         }
         plan.deadLetter.write(lines, outcome.reason)
       }
@@ -115,17 +134,20 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   }
 
   /** Hands a closed request to the sink; returns how many entries it holds. */
-  const dispatch = (request: KoalaRequest): number => {
+  const dispatch = (group: EntryGroup<HeldEntry>): number => {
     const events: EventRecord[] = []
-    const body = request.body as Record<string, unknown>
-    for (const kind in body) {
-      const list = body[kind]
-      if (!Array.isArray(list)) continue
-      for (const entry of list) {
-        events.push(origins.get(entry)!)
-        origins.delete(entry)
+    for (const kind in group.lists) {
+      for (const entry of group.lists[kind]) {
+        if ('text' in entry) {
+          entry.sent = true
+          events.push(entry.record)
+        } else {
+          events.push(origins.get(entry)!)
+          origins.delete(entry)
+        }
       }
     }
+    const request: OutboundRequest = 'text' in group.first ? renderRequest(group as EntryGroup<HeldText>) : toKoalaRequest(group as EntryGroup<KoalaEntry>)
     held += events.length
     sink.submit(request, (outcome) => settle(events, outcome))
     return events.length
@@ -169,8 +191,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     pending.unsettled += result.entries.length
     const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
     for (const entry of result.entries) {
-      origins.set(entry.entry, record)
-      lastAdded = entry.entry
+      origins.set(entry, record)
+      lastAdded = entry
       const closed = batcher.add(entry)
       if (closed !== undefined) dispatch(closed)
     }
@@ -203,10 +225,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       try {
         step = await batches.next()
       } catch (error) {
-        counters.readErrors++
-        const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
-        plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
-        return 'read-error'
+        return readError(file, lastLine, error)
       }
       if (step.done === true) return 'end'
       const batch = step.value
@@ -234,12 +253,135 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     }
   }
 
+  const readError = (file: ArchiveFile, lastLine: number, error: unknown): 'read-error' => {
+    counters.readErrors++
+    const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
+    plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
+    return 'read-error'
+  }
+
+  /**
+   * Takes one batch's mapped lines (mapped-lines.ts), as handleEvent takes map()'s results;
+   * returns true when the run stopped meanwhile.
+   */
+  const handleMapped = async (mapped: MappedLines, name: string, file: FileProgress): Promise<boolean> => {
+    let line = -1
+    let pending: PendingLine | undefined
+    for (let i = 0; i < mapped.length; ) {
+      const at = mapped[i++] as number
+      const code = mapped[i++] as number
+      if (at !== line) {
+        if (pending !== undefined) file.settle(pending)
+        pending = undefined
+        if (line !== -1) file.readUpTo(line + 1)
+        line = at
+      }
+      if (code === MAPPED_ERROR) {
+        counters.malformedLines++
+        plan.report(`${name}:${at}: ${mapped[i++] as string}`)
+        continue
+      }
+      counters.eventsRead++
+      if (code === MAPPED_OUTSIDE) counters.eventsOutsideRange++
+      else if (code === MAPPED_DROP) counters.drop(mapped[i++] as DropReason)
+      else {
+        const event = mapped[i++]
+        // One extra count guards the line while its events are added, as in handleEvent.
+        pending ??= file.track(at, 1)
+        pending.unsettled += code
+        const record: EventRecord = { pending, unsettled: code, failed: false, event: event ?? undefined }
+        for (let n = 0; n < code; n++, i += 3) {
+          const entry: HeldText = { key: mapped[i] as string, kind: mapped[i + 1] as string, text: mapped[i + 2] as string, record, sent: false }
+          lastAdded = entry
+          const closed = batcher.add(entry)
+          if (closed !== undefined) dispatch(closed)
+        }
+      }
+      if (batcher.size + held >= limits.bufferEntries) await makeRoom()
+      if (stopped !== undefined) return true
+    }
+    if (pending !== undefined) file.settle(pending)
+    return false
+  }
+
+  /**
+   * readFile with the parsing and mapping done by map threads: this thread reads and frames
+   * the lines, keeps up to the threads' capacity of batches out, and takes their answers in
+   * the order it sent them. Reading and taking run side by side, so a slow input (a pipe that
+   * trickles) never holds back what was already read.
+   */
+  const readFileInThreads =
+    (threads: MapThreads) =>
+    async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
+      const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
+      const batches = frameArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
+      const out: Array<{ mapped: Promise<MappedLines>; lastLine: number }> = []
+      let readDone = false
+      let failure: { error: unknown } | undefined
+      let quit = false
+      let room: (() => void) | undefined
+      let item: (() => void) | undefined
+      const wake = (resolve: (() => void) | undefined): undefined => void resolve?.()
+
+      const produce = async (): Promise<void> => {
+        try {
+          for (;;) {
+            while (out.length >= threads.capacity && !quit) await new Promise<void>((resolve) => (room = resolve))
+            if (quit) return
+            const step = await batches.next()
+            if (step.done === true || quit) return
+            const mapped = threads.map(step.value.items)
+            // Taken in turn below; until then a failed thread must not count as an unhandled rejection.
+            mapped.catch(() => {})
+            out.push({ mapped, lastLine: step.value.lastLine })
+            item = wake(item)
+          }
+        } catch (error) {
+          failure = { error }
+        } finally {
+          readDone = true
+          item = wake(item)
+          if (quit) void batches.return(undefined).catch(() => {})
+        }
+      }
+      const stopReading = (): void => {
+        quit = true
+        room = wake(room)
+      }
+
+      void produce()
+      let lastLine = start - 1
+      for (;;) {
+        const next = out.shift()
+        if (next === undefined) {
+          if (readDone) break
+          await new Promise<void>((resolve) => (item = resolve))
+          continue
+        }
+        room = wake(room)
+        try {
+          if (await handleMapped(await next.mapped, file.name, fileProgress)) {
+            stopReading()
+            return 'stopped'
+          }
+        } catch (error) {
+          stopReading()
+          throw error
+        }
+        lastLine = next.lastLine
+        fileProgress.readUpTo(lastLine + 1)
+        const backpressure = sink.ready()
+        if (backpressure !== undefined) await backpressure
+      }
+      return failure === undefined ? 'end' : readError(file, lastLine, failure.error)
+    }
+
   const checkpointTimer = checkpoint === undefined ? undefined : setInterval(saveCheckpoint, limits.checkpointIntervalMs)
   // Every half hold-time, close what was already open at the previous tick, so nothing waits much longer than
   // maxHoldMs, unless Koala is the bottleneck: then requests wait anyway, and are better full.
   const holdTimer = setInterval(() => {
     if (sink.backlog() === 0) {
-      while (holdMarker !== undefined && origins.has(holdMarker)) {
+      while (holdMarker !== undefined && isOpen(holdMarker)) {
         const request = batcher.flushOldest()
         if (request === undefined) break
         dispatch(request)
@@ -264,7 +406,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       const fileProgress = new FileProgress(start)
       // Kept only for the checkpoint: without one, a file's progress lives as long as its unsettled lines.
       if (checkpoint !== undefined) progress.set(file.absolute, fileProgress)
-      if ((await readFile(file, start, fileProgress)) === 'end') fileProgress.finishReading()
+      const read = plan.mapThreads === undefined ? readFile : readFileInThreads(plan.mapThreads)
+      if ((await read(file, start, fileProgress)) === 'end') fileProgress.finishReading()
     }
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
     await sink.close()

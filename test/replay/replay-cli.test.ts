@@ -36,6 +36,35 @@ describe('koala-adapter replay', function () {
       expect(JSON.parse(none.stdout).files.read).to.equal(0)
     })
 
+    it('writes the same output byte for byte, and the same summary, with map threads as without', () => {
+      const root = tempDir()
+      const sample = (name: string) => readFileSync(path.join(ROOT, SAMPLE, name))
+      writeFileSync(path.join(root, '1.gz'), sample('Vh3bYQcAjH/1793491200000/1793523600000.sample-1.gz'))
+      writeFileSync(path.join(root, '2.gz'), sample('Vh3bYQcAjH/1793577600000/1793610000000.sample-2.gz'))
+      // Many people over many batches, then lines that hold several events, a dead letter, drops and a malformed line.
+      const many = Array.from({ length: 3000 }, (_, i) => trackEvent(`m${i}`, `p${i % 97}@example.com`, new Date(DAY1 + i * 60_000).toISOString()))
+      writeFileSync(path.join(root, '3.ndjson'), ndjson(many))
+      const envelope = { batch: [trackEvent('e1', 'ada@example.com'), { type: 'track', event: 'Nobody', messageId: 'e2' }], sentAt: new Date(DAY1).toISOString() }
+      const deadLetter = { deadLetter: { endpoint: 'batch', status: 400, error: 'x', at: new Date(DAY1).toISOString() }, event: trackEvent('d1', 'bob@example.com') }
+      writeFileSync(path.join(root, '4.ndjson'), [JSON.stringify([trackEvent('a1', 'ada@example.com'), trackEvent('a2', 'bob@example.com')]), JSON.stringify(envelope), JSON.stringify(deadLetter), '{"type": "track",', '', JSON.stringify(trackEvent('a3', 'ada@example.com'))].join('\n') + '\n')
+      const runs = ['0', '2'].map((threads) => {
+        const out = path.join(tempDir(), 'out.ndjson')
+        const run = cli(['replay', '--workspace', 'default', '--dry-run', '--json', '--quiet', '--map-threads', threads, '--from', '2026-11-01', '--to', '2026-11-02', '--out', out, root])
+        expect(run.status, run.stderr).to.equal(1)
+        const summary = JSON.parse(run.stdout)
+        delete summary.elapsedMs
+        return { output: readFileSync(out, 'utf8'), summary, stderr: run.stderr }
+      })
+      expect(runs[1].summary).to.deep.equal(runs[0].summary)
+      expect(runs[0].summary.events.outsideRange).to.be.above(0)
+      expect(runs[0].summary.events.dropped).to.be.above(0)
+      expect(runs[0].summary.events.malformedLines).to.equal(1)
+      expect(runs[1].output.length).to.be.above(100_000)
+      expect(runs[1].output === runs[0].output, 'the outputs differ').to.equal(true)
+      expect(runs[1].stderr).to.equal(runs[0].stderr)
+      expect(runs[1].stderr).to.match(/4\.ndjson:4: malformed JSON/)
+    })
+
     it('reads gzip from stdin', () => {
       const input = gzipSync(ndjson([trackEvent('s1', 'ada@example.com'), trackEvent('s2', 'ada@example.com')]))
       const run = cli(['replay', '--workspace', 'default', '--dry-run', '-'], {}, input as unknown as string)
@@ -43,7 +72,7 @@ describe('koala-adapter replay', function () {
       expect(messageIdsOf([JSON.parse(run.stdout)])).to.deep.equal(['s1', 's2'])
     })
 
-    for (const workers of ['1', '2']) it(`reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1 (--workers ${workers})`, () => {
+    for (const threads of [['--workers', '1', '--map-threads', '0'], ['--workers', '2'], ['--map-threads', '2']]) it(`reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1 (${threads.join(' ')})`, () => {
       const root = tempDir()
       const good = Array.from({ length: 300 }, (_, i) => trackEvent(`g${i}`, `p${i % 7}@example.com`))
       const corruptMember = gzipSync(ndjson([trackEvent('c2', 'ada@example.com')]))
@@ -56,7 +85,7 @@ describe('koala-adapter replay', function () {
       writeArchiveFile(root, 'src', DAY1, '4-good.gz', [good.slice(0, 5)])
 
       const out = path.join(tempDir(), 'out.ndjson')
-      const run = cli(['replay', '--workspace', 'default', '--dry-run', '--workers', workers, '--out', out, root])
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', ...threads, '--out', out, root])
       expect(run.status, run.stderr).to.equal(1)
       expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is left for a later run/)
       expect(run.stderr).to.match(/2-truncated\.gz: gzip error at ~line \d+: unexpected end of file/)
@@ -77,6 +106,7 @@ describe('koala-adapter replay', function () {
       ['a missing path', ['replay', '--workspace', 'default', '--dry-run', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
       ['a bad --workers', ['replay', '--workspace', 'default', '--dry-run', '--workers', '0', SAMPLE], /--workers must be a whole number from 1 to 64/],
       ['too many --workers', ['replay', '--workspace', 'default', '--dry-run', '--workers', '65', SAMPLE], /--workers must be a whole number from 1 to 64, got "65"/],
+      ['a bad --map-threads', ['replay', '--workspace', 'default', '--dry-run', '--map-threads', 'many', SAMPLE], /--map-threads must be auto or a whole number from 0 to 16, got "many"/],
       ['--out without --dry-run', ['replay', '--workspace', 'default', '--out', 'x', SAMPLE], /--out is for --dry-run/],
       ['--checkpoint on stdin', ['replay', '--workspace', 'default', '--checkpoint', 'c.json', '-'], /--checkpoint cannot resume stdin/],
       ['an unset Koala key', ['replay', '--workspace', 'default', SAMPLE], /environment variable KOALA_PUBLIC_API_KEY is not set/],

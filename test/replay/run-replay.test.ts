@@ -2,18 +2,21 @@ import { expect } from 'chai'
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
-import type { KoalaRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
+import type { KoalaRequest, OutboundRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
 import { Checkpoint } from '../../src/replay/checkpoint'
 import { DeadLetterFile } from '../../src/replay/dead-letter'
 import { createDryRunSink } from '../../src/replay/dry-run-sink'
 import { findArchiveFiles, type ArchiveFile } from '../../src/replay/find-archive-files'
+import { MapThreads } from '../../src/replay/map-threads'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
 import { ReplayCounters } from '../../src/replay/replay-summary'
+import { ReplayWorkerError } from '../../src/replay/replay-workers'
 import { runReplay, type ReplayLimits, type ReplayPlan } from '../../src/replay/run-replay'
 import { DAY1, DAY_MS, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
-const mapping = loadMappingFile(path.join(ROOT, 'mappings', 'default.json')).compiled
+const loaded = loadMappingFile(path.join(ROOT, 'mappings', 'default.json'))
+const mapping = loaded.compiled
 const LIMITS: ReplayLimits = { bufferEntries: 1000, maxHoldMs: 60_000, checkpointIntervalMs: 60_000, maxLineBytes: 1 << 20 }
 
 /** A sink that records what it gets and answers as `answer` says, after `delayMs`. */
@@ -25,7 +28,8 @@ function recordingSink(answer: (request: KoalaRequest) => SinkOutcome = () => ({
   let idle: (() => void) | undefined
   const sink: ReplaySink = {
     canRefuse: true,
-    submit(request, settled) {
+    submit(outbound, settled) {
+      const request = asObjects(outbound)
       requests.push(request)
       unsettled += entriesOf(request)
       maxUnsettled = Math.max(maxUnsettled, unsettled)
@@ -44,6 +48,11 @@ function recordingSink(answer: (request: KoalaRequest) => SinkOutcome = () => ({
   return { sink, requests, maxUnsettled: () => maxUnsettled }
 }
 
+/** A rendered request (from map threads) as the objects its text stands for. */
+function asObjects(request: OutboundRequest): KoalaRequest {
+  return typeof request.body === 'string' ? ({ endpoint: request.endpoint, body: JSON.parse(request.body) } as KoalaRequest) : (request as KoalaRequest)
+}
+
 function entriesOf(request: KoalaRequest): number {
   const body = request.body as Record<string, unknown>
   return Object.values(body).reduce<number>((n, value) => n + (Array.isArray(value) ? value.length : 0), 0)
@@ -51,9 +60,19 @@ function entriesOf(request: KoalaRequest): number {
 
 const eventNames = (request: KoalaRequest) => ((request.body as ProfileBatchRequest).events ?? []).map((e) => e.message_id!)
 
+/** Map threads each test of the threaded pass started, closed after it. */
+const started: MapThreads[] = []
+/** How many map threads plan() gives a run: each test runs once without, once with. */
+let mapThreadCount = 0
+
 function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> & { deadLetter?: DeadLetterFile } = {}): ReplayPlan & { problems: string[]; deadLetter: DeadLetterFile } {
   const problems: string[] = []
+  const selection = extra.selection ?? {}
+  const mapThreads =
+    mapThreadCount === 0 ? undefined : new MapThreads(mapThreadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents: sink.canRefuse }, 256)
+  if (mapThreads !== undefined) started.push(mapThreads)
   return {
+    ...(mapThreads !== undefined ? { mapThreads } : {}),
     files,
     open: (file) => createReadStream(file.absolute),
     mapping,
@@ -69,7 +88,13 @@ function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan>
   }
 }
 
-describe('replay: the run', () => {
+for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `, parsed and mapped by ${threads} map threads`}`, () => {
+  before(() => (mapThreadCount = threads))
+  after(() => (mapThreadCount = 0))
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((threads) => threads.close()))
+  })
+
   it('batches one person across events and files: 65 events become requests of 30, 30 and 5, in order', async () => {
     const root = tempDir()
     const ids = Array.from({ length: 65 }, (_, i) => `ada-${String(i).padStart(2, '0')}`)
@@ -108,13 +133,16 @@ describe('replay: the run', () => {
       sent.push(Date.now())
       return { ok: true, status: '200' }
     })
+    const run = plan([file], sink, { open: () => slowly(), limits: { ...LIMITS, maxHoldMs: 100 } })
+    // Map threads answer once started (~0.2 s): the hold time counts from then.
+    await run.mapThreads?.map([])
     const started = Date.now()
     async function* slowly() {
       yield Buffer.from(JSON.stringify(trackEvent('early', 'ada@example.com')) + '\n')
       await new Promise((resolve) => setTimeout(resolve, 400))
       yield Buffer.from(JSON.stringify(trackEvent('late', 'bob@example.com')) + '\n')
     }
-    await runReplay(plan([file], sink, { open: () => slowly(), limits: { ...LIMITS, maxHoldMs: 100 } }))
+    await runReplay(run)
     expect(sent).to.have.length(2)
     expect(sent[0] - started).to.be.below(350)
   })
@@ -278,5 +306,29 @@ describe('replay: the run', () => {
     expect(run.counters.dropped).to.deep.equal({ analytics_js: 1 })
     expect(run.problems).to.have.length(1)
     expect(run.problems[0]).to.match(new RegExp(`^${broken}:2: malformed JSON: Expected double-quoted property name`))
+  })
+})
+
+describe('replay: map threads', () => {
+  it('end the run with a clear error when a map thread runs out of memory', async () => {
+    const root = tempDir()
+    const file = path.join(root, 'huge.ndjson')
+    // One line of 16 MB holding 100,000 events: parsed, they need far more than a 24 MB heap.
+    const many = JSON.stringify(Array.from({ length: 100_000 }, (_, i) => ({ type: 'track', event: `E${i}`, properties: { n: i, text: 'x'.repeat(100) } })))
+    writeFileSync(file, `${many}\n`)
+    const { sink } = recordingSink()
+    const threads = new MapThreads(1, { mapping: loaded.compiled.config, selection: {}, keepEvents: true }, 24)
+    const run = plan(findArchiveFiles([file], {}, new Set()).files, sink, { mapThreads: threads, limits: { ...LIMITS, maxLineBytes: 64 << 20, maxHoldMs: 50 } })
+    try {
+      const error = await runReplay(run).then(
+        () => undefined,
+        (failure: unknown) => failure
+      )
+      expect(error).to.be.instanceOf(ReplayWorkerError)
+      expect((error as Error).message).to.match(/a replay map thread ran out of memory \(its heap is limited to 24 MB\)/)
+      expect(run.counters.eventsRead).to.equal(0)
+    } finally {
+      await threads.close()
+    }
   })
 })
