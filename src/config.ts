@@ -59,9 +59,10 @@ export const ServiceConfig = z.object({
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: positiveInt(8),
   /**
-   * Worker threads a replay over several files uses, each replaying whole files end to end. 1 (the
-   * default) replays in the main thread and keeps each person's order across the whole archive;
-   * more threads are ~1.1-1.4x faster on 2 cores (BENCHMARKS.md) but keep that order only within a thread.
+   * Worker threads a replay over several files uses, each replaying whole files end to end (without
+   * map threads). 1 (the default) replays in the main thread and keeps each person's order across the
+   * whole archive; more threads keep that order only within a thread, and on 2 cores are slower than
+   * the default's map threads (BENCHMARKS.md).
    */
   replayWorkers: z.coerce.number().int().min(1).max(MAX_REPLAY_WORKERS).default(1),
   /**
@@ -71,7 +72,7 @@ export const ServiceConfig = z.object({
    */
   replayMapThreads: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_REPLAY_MAP_THREADS)]).default('auto'),
   /**
-   * Each replay worker thread's heap limit (V8's old generation), MB: a worker over it ends the run with an error
+   * Each replay worker thread's (and map thread's) heap limit (V8's old generation), MB: a thread over it ends the run with an error
    * instead of taking the machine's memory. It must hold the longest line (REPLAY_MAX_LINE_BYTES) parsed, several times over.
    */
   replayWorkerHeapMb: z.coerce.number().int().min(16).default(512),

@@ -13,9 +13,14 @@ const ENTRY = path.join(__dirname, 'map-thread-entry.js')
 const BATCHES_PER_THREAD = 4
 /**
  * Each map thread's young generation. Measured with 2 threads on the 1M-event bench: 8 MB as fast as 16
- * (the replay workers' size) for ~15 MB less peak memory; 4 MB ~5% slower.
+ * (the replay workers' size) for ~15 MB less peak memory; 4 MB within noise of 8 (-5% to +7%) for ~5 MB less.
  */
-const MAP_THREAD_YOUNG_GENERATION_MB = 8
+const MAP_THREAD_YOUNG_GENERATION_MB = 4
+/**
+ * Characters of lines sent and not yet taken back, across the threads: with long lines (up to
+ * REPLAY_MAX_LINE_BYTES), a count of batches alone would let the main thread hold many of them.
+ */
+export const MAX_CHARS_OUT = 8 * 1024 * 1024
 
 /** Everything a map thread needs, given once as its workerData. */
 export type MapThreadSetup = {
@@ -40,6 +45,7 @@ export class MapThreads {
   readonly keepsEvents: boolean
 
   constructor(count: number, setup: MapThreadSetup, heapMb: number) {
+    if (!Number.isInteger(count) || count < 1) throw new Error(`internal: map threads need a count of at least 1, got ${count}`)
     this.keepsEvents = setup.keepEvents
     for (let index = 0; index < count; index++) {
       const worker = new Worker(ENTRY, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: MAP_THREAD_YOUNG_GENERATION_MB } })

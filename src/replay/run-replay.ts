@@ -8,9 +8,9 @@ import type { CheckpointStore, FileStart } from './checkpoint'
 import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
-import type { MapThreads } from './map-threads'
+import { MAX_CHARS_OUT, type MapThreads } from './map-threads'
 import { MAPPED_DROP, MAPPED_ERROR, MAPPED_OUTSIDE, type MappedLines } from './mapped-lines'
-import { frameArchiveLines, parseArchiveLines, type ParsedBatch } from './parse-archive-lines'
+import { frameArchiveLines, parseArchiveLines, type FramedLine, type ParsedBatch } from './parse-archive-lines'
 import { readArchiveLines } from './read-archive-lines'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
@@ -315,7 +315,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
       const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
       const batches = frameArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
-      const out: Array<{ mapped: Promise<MappedLines>; lastLine: number }> = []
+      const out: Array<{ mapped: Promise<MappedLines>; lastLine: number; chars: number }> = []
+      let charsOut = 0
       let readDone = false
       let failure: { error: unknown } | undefined
       let quit = false
@@ -326,14 +327,16 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       const produce = async (): Promise<void> => {
         try {
           for (;;) {
-            while (out.length >= threads.capacity && !quit) await new Promise<void>((resolve) => (room = resolve))
+            while ((out.length >= threads.capacity || charsOut >= MAX_CHARS_OUT) && !quit) await new Promise<void>((resolve) => (room = resolve))
             if (quit) return
             const step = await batches.next()
             if (step.done === true || quit) return
             const mapped = threads.map(step.value.items)
             // Taken in turn below; until then a failed thread must not count as an unhandled rejection.
             mapped.catch(() => {})
-            out.push({ mapped, lastLine: step.value.lastLine })
+            const chars = charsOf(step.value.items)
+            charsOut += chars
+            out.push({ mapped, lastLine: step.value.lastLine, chars })
             item = wake(item)
           }
         } catch (error) {
@@ -351,27 +354,25 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
 
       void produce()
       let lastLine = start - 1
-      for (;;) {
-        const next = out.shift()
-        if (next === undefined) {
-          if (readDone) break
-          await new Promise<void>((resolve) => (item = resolve))
-          continue
-        }
-        room = wake(room)
-        try {
-          if (await handleMapped(await next.mapped, file.name, fileProgress)) {
-            stopReading()
-            return 'stopped'
+      try {
+        for (;;) {
+          const next = out.shift()
+          if (next === undefined) {
+            if (readDone) break
+            await new Promise<void>((resolve) => (item = resolve))
+            continue
           }
-        } catch (error) {
-          stopReading()
-          throw error
+          charsOut -= next.chars
+          room = wake(room)
+          if (await handleMapped(await next.mapped, file.name, fileProgress)) return 'stopped'
+          lastLine = next.lastLine
+          fileProgress.readUpTo(lastLine + 1)
+          const backpressure = sink.ready()
+          if (backpressure !== undefined) await backpressure
         }
-        lastLine = next.lastLine
-        fileProgress.readUpTo(lastLine + 1)
-        const backpressure = sink.ready()
-        if (backpressure !== undefined) await backpressure
+      } finally {
+        // Stopped, or an error: the reading ends too, and closes the file.
+        if (!readDone) stopReading()
       }
       return failure === undefined ? 'end' : readError(file, lastLine, failure.error)
     }
@@ -407,7 +408,17 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       // Kept only for the checkpoint: without one, a file's progress lives as long as its unsettled lines.
       if (checkpoint !== undefined) progress.set(file.absolute, fileProgress)
       const read = plan.mapThreads === undefined ? readFile : readFileInThreads(plan.mapThreads)
-      if ((await read(file, start, fileProgress)) === 'end') fileProgress.finishReading()
+      let outcome: Awaited<ReturnType<typeof readFile>>
+      try {
+        outcome = await read(file, start, fileProgress)
+      } catch (error) {
+        // A map thread failed: what was already sent settles (or is dead-lettered) first, and the checkpoint says so.
+        stopped ??= 'a map thread failed'
+        await sink.close()
+        saveCheckpoint()
+        throw error
+      }
+      if (outcome === 'end') fileProgress.finishReading()
     }
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
     await sink.close()
@@ -419,6 +430,13 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     plan.deadLetter.close()
   }
   return stopped === undefined ? {} : { stopped }
+}
+
+/** Characters of text in a batch of framed lines (what it costs to hold until its answer is taken). */
+function charsOf(items: readonly FramedLine[]): number {
+  let chars = 0
+  for (const item of items) chars += 'text' in item ? item.text.length : 'document' in item ? item.document.reduce((sum, text) => sum + text.length, 0) : 0
+  return chars
 }
 
 function describeReadError(error: NodeJS.ErrnoException): { kind: string; detail: string } {

@@ -310,6 +310,10 @@ for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `,
 })
 
 describe('replay: map threads', () => {
+  it('refuse a count below one, which could never answer a batch', () => {
+    expect(() => new MapThreads(0, { mapping: loaded.compiled.config, selection: {}, keepEvents: false }, 64)).to.throw(/at least 1, got 0/)
+  })
+
   it('end the run with a clear error when a map thread runs out of memory', async () => {
     const root = tempDir()
     const file = path.join(root, 'huge.ndjson')
