@@ -68,7 +68,7 @@ export const ServiceConfig = z.object({
   /**
    * Threads that parse and map a replay's lines while the main thread reads, batches and sends, in
    * archive order. `auto` (the default): 2 on a machine with 2 cores or more, none under 1 MB of files
-   * (starting them would cost more than they save); 0 does it all in the main thread. ~1.7x on 2 cores (BENCHMARKS.md).
+   * (starting them would cost more than they save); 0 does it all in the main thread. 1.4-1.7x on 2 cores (BENCHMARKS.md).
    */
   replayMapThreads: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_REPLAY_MAP_THREADS)]).default('auto'),
   /**
