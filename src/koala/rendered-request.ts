@@ -14,7 +14,7 @@ export type RenderedEntry = { key: string; kind: string; text: string }
  */
 export function renderEntry(entry: KoalaEntry): RenderedEntry {
   const who: Person | Account = entry.endpoint === 'batch' ? entry.person : entry.account
-  assertValidRequestOfCheckedEntries({ endpoint: entry.endpoint, body: { ...who } } as KoalaRequest)
+  assertValidRequestOfCheckedEntries({ endpoint: entry.endpoint, body: who } as KoalaRequest)
   return { key: entry.endpoint + JSON.stringify(who), kind: entry.kind, text: JSON.stringify(entry.entry) }
 }
 

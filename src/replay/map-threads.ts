@@ -22,6 +22,9 @@ const MAP_THREAD_YOUNG_GENERATION_MB = 4
  */
 export const MAX_CHARS_OUT = 8 * 1024 * 1024
 
+/** Where a batch's mapped lines go once its thread answers. */
+type Answer = { resolve(lines: MappedLines): void; reject(error: Error): void }
+
 /** Everything a map thread needs, given once as its workerData. */
 export type MapThreadSetup = {
   /** The mapping file as the main thread read and checked it, compiled again in the thread. */
@@ -38,7 +41,7 @@ export type MapThreadSetup = {
  * which is what keeps each person's order across the archive.
  */
 export class MapThreads {
-  private readonly threads: Array<{ worker: Worker; answers: Array<{ resolve(lines: MappedLines): void; reject(error: Error): void }> }> = []
+  private readonly threads: Array<{ worker: Worker; answers: Answer[] }> = []
   private next = 0
   private failure: Error | undefined
   /** Whether events come back as JSON, which a sink that can refuse needs for its dead letters. */
@@ -49,7 +52,7 @@ export class MapThreads {
     this.keepsEvents = setup.keepEvents
     for (let index = 0; index < count; index++) {
       const worker = new Worker(ENTRY, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: MAP_THREAD_YOUNG_GENERATION_MB } })
-      const thread = { worker, answers: [] as Array<{ resolve(lines: MappedLines): void; reject(error: Error): void }> }
+      const thread = { worker, answers: [] as Answer[] }
       worker.on('message', (lines: MappedLines) => thread.answers.shift()?.resolve(lines))
       worker.on('error', (error: Error & { code?: string }) =>
         this.fail(

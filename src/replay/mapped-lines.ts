@@ -31,7 +31,7 @@ export type LineMapperOptions = { selection: ReplaySelection; keepEvents: boolea
 export function createLineMapper(mapping: CompiledMapping, options: LineMapperOptions): (framed: readonly FramedLine[]) => MappedLines {
   const filtering = hasRange(options.selection)
   const addEvent = (out: MappedLines, line: number, event: unknown): void => {
-    if (filtering && !(typeof event === 'object' && event !== null && eventInRange(event as Record<string, unknown>, options.selection))) {
+    if (filtering && !eventInRange(event, options.selection)) {
       out.push(line, MAPPED_OUTSIDE)
       return
     }

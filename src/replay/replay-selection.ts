@@ -61,10 +61,12 @@ export function dayOutsideRange(dayMs: number, selection: ReplaySelection): bool
 
 /**
  * True when the event's time (WIRE.md §5: `timestamp`, else `originalTimestamp`, else
- * `receivedAt`) lies in the range; an event without a readable time is outside any range.
+ * `receivedAt`) lies in the range; an event without a readable time (or not an object) is outside any range.
  */
-export function eventInRange(event: Record<string, unknown>, selection: ReplaySelection): boolean {
-  const time = event.timestamp ?? event.originalTimestamp ?? event.receivedAt
+export function eventInRange(event: unknown, selection: ReplaySelection): boolean {
+  if (typeof event !== 'object' || event === null) return false
+  const { timestamp, originalTimestamp, receivedAt } = event as Record<string, unknown>
+  const time = timestamp ?? originalTimestamp ?? receivedAt
   const ms = typeof time === 'string' ? utcTime(time) : typeof time === 'number' ? time : NaN
   if (Number.isNaN(ms)) return false
   return (selection.fromMs === undefined || ms >= selection.fromMs) && (selection.toMs === undefined || ms < selection.toMs)

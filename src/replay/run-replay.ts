@@ -177,7 +177,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
    */
   const handleEvent = (event: unknown, line: number, file: FileProgress, pending: PendingLine | undefined): PendingLine | undefined => {
     counters.eventsRead++
-    if (filtering && !(typeof event === 'object' && event !== null && eventInRange(event as Record<string, unknown>, plan.selection))) {
+    if (filtering && !eventInRange(event, plan.selection)) {
       counters.eventsOutsideRange++
       return pending
     }
@@ -186,17 +186,27 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       counters.drop(result.reason)
       return pending
     }
-    // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
-    pending ??= file.track(line, 1)
-    pending.unsettled += result.entries.length
-    const record: EventRecord = { pending, unsettled: result.entries.length, failed: false, event: sink.canRefuse ? event : undefined }
+    const record = recordEvent(line, file, pending, result.entries.length, sink.canRefuse ? event : undefined)
     for (const entry of result.entries) {
       origins.set(entry, record)
-      lastAdded = entry
-      const closed = batcher.add(entry)
-      if (closed !== undefined) dispatch(closed)
+      hold(entry)
     }
-    return pending
+    return record.pending
+  }
+
+  /** The record of an event of `line` with `entries` entries about to be held; the line's pending record is made on its first. */
+  const recordEvent = (line: number, file: FileProgress, pending: PendingLine | undefined, entries: number, event: unknown): EventRecord => {
+    // One extra count guards the line while its events are added: a request closed meanwhile must not settle it early.
+    pending ??= file.track(line, 1)
+    pending.unsettled += entries
+    return { pending, unsettled: entries, failed: false, event }
+  }
+
+  /** Puts one entry in the batcher, and sends the request it closed. */
+  const hold = (entry: HeldEntry): void => {
+    lastAdded = entry
+    const closed = batcher.add(entry)
+    if (closed !== undefined) dispatch(closed)
   }
 
   /** A document (a JSON array, a /v1/batch envelope) holds many events on one line: the buffer's bound holds inside it too. */
@@ -285,17 +295,9 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       if (code === MAPPED_OUTSIDE) counters.eventsOutsideRange++
       else if (code === MAPPED_DROP) counters.drop(mapped[i++] as DropReason)
       else {
-        const event = mapped[i++]
-        // One extra count guards the line while its events are added, as in handleEvent.
-        pending ??= file.track(at, 1)
-        pending.unsettled += code
-        const record: EventRecord = { pending, unsettled: code, failed: false, event: event ?? undefined }
-        for (let n = 0; n < code; n++, i += 3) {
-          const entry: HeldText = { key: mapped[i] as string, kind: mapped[i + 1] as string, text: mapped[i + 2] as string, record, sent: false }
-          lastAdded = entry
-          const closed = batcher.add(entry)
-          if (closed !== undefined) dispatch(closed)
-        }
+        const record = recordEvent(at, file, pending, code, mapped[i++] ?? undefined)
+        pending = record.pending
+        for (let n = 0; n < code; n++, i += 3) hold({ key: mapped[i] as string, kind: mapped[i + 1] as string, text: mapped[i + 2] as string, record, sent: false })
       }
       if (batcher.size + held >= limits.bufferEntries) await makeRoom()
       if (stopped !== undefined) return true
@@ -412,8 +414,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       try {
         outcome = await read(file, start, fileProgress)
       } catch (error) {
-        // A map thread failed: what was already sent settles (or is dead-lettered) first, and the checkpoint says so.
-        stopped ??= 'a map thread failed'
+        // A map thread failed (or a bug of ours): what was already sent settles (or is dead-lettered) first, and the checkpoint says so.
+        stopped ??= 'the run failed'
         await sink.close()
         saveCheckpoint()
         throw error
