@@ -5,6 +5,8 @@ import type { Account, KoalaEntry, Person } from '../koala/request-schema'
 import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
 import type { EmailNormalizer } from './identity'
 import type { PartnerAction } from './mapping-file-schema'
+import { firstDomain } from './company-domain'
+import { resolveSentAt } from './sent-at'
 
 /** What one subscription's mapping produced for one event, turned into a Koala entry. */
 export type BuiltEntry =
@@ -68,9 +70,7 @@ function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<st
   const fields: Record<string, unknown> = {}
   const messageId = mapped.message_id ?? event.messageId ?? derivedMessageId(event)
   fields.message_id = typeof messageId === 'number' ? String(messageId) : messageId
-  // The first time that parses: a garbled timestamp falls back like a missing one.
-  const sentAt =
-    toIsoDate(mapped.sent_at) ?? toIsoDate(event.timestamp) ?? toIsoDate(event.originalTimestamp) ?? toIsoDate(event.receivedAt)
+  const sentAt = resolveSentAt(mapped.sent_at, event)
   if (sentAt !== undefined) fields.sent_at = sentAt
   copyIfDefined(fields, mapped, 'context')
   return fields
@@ -82,49 +82,6 @@ function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<st
  */
 function derivedMessageId(event: SegmentEvent): string {
   return 'ska-' + createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 32)
-}
-
-// What toISOString() itself writes, with days up to 28 (later days may roll over into
-// the next month in Date): such a string is returned as it is, saving ~1 µs of Date
-// parsing on nearly every event (Segment's libraries send this form).
-const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/
-
-/** ISO 8601 in UTC, as Koala's `date-time` wants; an unparseable time is left out. */
-function toIsoDate(value: unknown): string | undefined {
-  if (typeof value === 'string' && CANONICAL_ISO.test(value)) return value
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined
-  const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString()
-}
-
-// A host name with at least one dot and a letter TLD: what Koala can make an Account of.
-const HOST_NAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/
-
-/** The first candidate (a string, or a list of them in order) that is a valid company domain. */
-function firstDomain(value: unknown): string | undefined {
-  for (const candidate of Array.isArray(value) ? value : [value]) {
-    const domain = normalizeDomain(candidate)
-    if (domain !== undefined) return domain
-  }
-  return undefined
-}
-
-/** A company domain from a domain or a website URL: host only, lower case, no `www.`; undefined when not a host name. */
-function normalizeDomain(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  let host = value.trim().toLowerCase()
-  if (host === '') return undefined
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
-    try {
-      host = new URL(host).hostname
-    } catch {
-      return undefined
-    }
-  } else {
-    host = host.split(/[/?#]/, 1)[0].split(':', 1)[0]
-  }
-  host = host.replace(/^www\./, '').replace(/\.$/, '')
-  return HOST_NAME.test(host) ? host : undefined
 }
 
 function copyIfDefined(target: Record<string, unknown>, source: Record<string, unknown>, key: string): void {
