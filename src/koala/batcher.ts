@@ -1,5 +1,7 @@
+import { mergeBodyFields } from './body-fields'
 import {
   assertValidRequestOfCheckedEntries,
+  type BodyFields,
   MAX_ENTRIES_PER_KIND,
   type Account,
   type KoalaEntry,
@@ -22,9 +24,17 @@ export function keyOfEntry(entry: KoalaEntry): string {
   return whoKey(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
 }
 
-/** One request's worth of entries for one person or account: kept per kind, in arrival order; `first` tells who. */
-export class EntryGroup<E extends { kind: string }> {
+/** What a grouper holds: an entry of some kind, maybe with fields for its request's body. */
+type Groupable = { kind: string; bodyFields?: unknown }
+
+/**
+ * One request's worth of entries for one person or account: kept per kind, in arrival
+ * order; `first` tells who, and `bodyFields` keeps the entries' body fields in the
+ * order they came (across kinds), for the request to merge.
+ */
+export class EntryGroup<E extends Groupable> {
   readonly lists: Record<string, E[]> = {}
+  readonly bodyFields: Array<NonNullable<E['bodyFields']>> = []
   size = 0
 
   constructor(readonly first: E) {}
@@ -34,6 +44,7 @@ export class EntryGroup<E extends { kind: string }> {
     const list = (this.lists[entry.kind] ??= [])
     if (list.length >= limit) return false
     list.push(entry)
+    if (entry.bodyFields !== undefined) this.bodyFields.push(entry.bodyFields as NonNullable<E['bodyFields']>)
     this.size++
     return true
   }
@@ -46,7 +57,7 @@ export class EntryGroup<E extends { kind: string }> {
  * open ones in the order their first entry came in. What an entry is stays the
  * caller's: the replay groups entries already turned into JSON text by its map threads.
  */
-export class EntryGrouper<E extends { kind: string }> {
+export class EntryGrouper<E extends Groupable> {
   private readonly open = new Map<string, EntryGroup<E>>()
   private pendingEntries = 0
 
@@ -113,6 +124,8 @@ export class EntryGrouper<E extends { kind: string }> {
 export function toKoalaRequest(group: EntryGroup<KoalaEntry>): KoalaRequest {
   const first = group.first
   const body: Record<string, unknown> = { ...(first.endpoint === 'batch' ? first.person : first.account) }
+  const fields = mergeBodyFields(group.bodyFields as BodyFields[])
+  if (fields !== undefined) Object.assign(body, fields)
   for (const kind of Object.keys(group.lists)) {
     const list = group.lists[kind]
     if (list.length > 0) body[kind] = list.map((entry) => entry.entry)

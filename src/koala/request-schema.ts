@@ -92,11 +92,18 @@ export type Person = { profile_id?: string; email?: string }
 /** Which company an account request is about. */
 export type Account = { account_id?: string; domain?: string }
 
+/**
+ * What a person's entry adds to its /batch request's body besides who it is about, as
+ * Koala's own Segment integration sends it: the person's `traits` and the `ip` Koala
+ * turns into a company. Extra fields, which Koala's schema allows.
+ */
+export type BodyFields = { traits?: Record<string, unknown>; ip?: string }
+
 /** One Koala entry and where it goes, before batching. */
 export type KoalaEntry =
-  | { endpoint: 'batch'; person: Person; kind: 'events'; entry: TrackEvent }
-  | { endpoint: 'batch'; person: Person; kind: 'identifies'; entry: IdentifyCall }
-  | { endpoint: 'batch'; person: Person; kind: 'page_views'; entry: PageView }
+  | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'events'; entry: TrackEvent }
+  | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'identifies'; entry: IdentifyCall }
+  | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'page_views'; entry: PageView }
   | { endpoint: 'accounts/batch'; account: Account; kind: 'identifies'; entry: AccountIdentifyCall }
   | { endpoint: 'accounts/batch'; account: Account; kind: 'events'; entry: TrackEvent }
 

@@ -55,20 +55,24 @@ const entryFields = {
 }
 // Koala's account identifies carry no context: a group mapping has no such field.
 const commonFields = { ...entryFields, context: MappingValue.optional() }
+// The fields of Segment's Koala (Cloud) actions that every person's call takes, with Segment's meaning.
 const personFields = {
   email: MappingValue.optional().describe('Overrides the workspace identity for this subscription'),
-  profile_id: MappingValue.optional().describe('Overrides the workspace identity for this subscription')
+  profile_id: MappingValue.optional().describe('Overrides the workspace identity for this subscription'),
+  device_ip: MappingValue.optional().describe('The device IP (Segment: $.context.ip); sent as the entry\'s device_ip and, failing an ip in properties or traits, as the request\'s ip')
 }
+const eventTraits = MappingValue.optional().describe('The person\'s traits (Segment: $.context.traits); sent on the entry and as the request\'s traits')
 
 /** The fields each partner action reads from its mapping; anything else is a typo. */
 const ActionMappings = {
-  track: z.strictObject({ ...commonFields, ...personFields, event: MappingValue, properties: MappingValue.optional() }),
+  track: z.strictObject({ ...commonFields, ...personFields, event: MappingValue, properties: MappingValue.optional(), traits: eventTraits }),
   identify: z.strictObject({ ...commonFields, ...personFields, traits: MappingValue.optional() }),
   page: z.strictObject({
     ...commonFields,
     ...personFields,
     name: MappingValue.optional(),
-    properties: MappingValue.optional()
+    properties: MappingValue.optional(),
+    traits: eventTraits
   }),
   group: z.strictObject({
     ...entryFields,

@@ -6,6 +6,7 @@ import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './confo
 import type { EmailNormalizer } from './identity'
 import type { PartnerAction } from './mapping-file-schema'
 import { firstDomain } from './company-domain'
+import { addPersonFields, eventTraits } from './person-fields'
 import { resolveSentAt } from './sent-at'
 
 /** What one subscription's mapping produced for one event, turned into a Koala entry. */
@@ -25,26 +26,39 @@ export type BuildContext = {
 
 /** Builds the Koala entry of each partner action from a mapped object. */
 export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) => BuiltEntry> = {
-  track({ event, mapped, person }) {
+  track(context) {
+    const { event, mapped, person } = context
     if (!hasPerson(person)) return noPerson()
-    const entry = { type: 'track' as const, event: mapped.event as string, ...common(event, mapped) }
+    const entry: Record<string, unknown> & { type: 'track'; event: string } = { type: 'track', event: mapped.event as string, ...common(event, mapped) }
     copyIfDefined(entry, mapped, 'properties')
-    return { ok: true, entry: { endpoint: 'batch', person, kind: 'events', entry } }
+    const traits = eventTraits(context)
+    if (traits !== undefined) entry.traits = traits
+    const bodyFields = addPersonFields(entry, context, traits, entry.properties)
+    return { ok: true, entry: { endpoint: 'batch', person, bodyFields, kind: 'events', entry } }
   },
-  identify({ event, mapped, person, normalizeEmail, notes }) {
+  identify(context) {
+    const { event, mapped, person, normalizeEmail, notes } = context
     if (!hasPerson(person)) return noPerson()
     const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...common(event, mapped) }
     if (isPlainObject(mapped.traits)) entry.traits = conformTraits(mapped.traits, PROFILE_TRAIT_TYPES, normalizeEmail, notes)
     else copyIfDefined(entry, mapped, 'traits')
-    return { ok: true, entry: { endpoint: 'batch', person, kind: 'identifies', entry } }
+    // Koala's own integration marks the identifies it sends.
+    entry.context = { ...(isPlainObject(entry.context) ? entry.context : {}), source: 'segment-cloud' }
+    const traits = isPlainObject(entry.traits) ? entry.traits : undefined
+    const bodyFields = addPersonFields(entry, context, traits, traits)
+    return { ok: true, entry: { endpoint: 'batch', person, bodyFields, kind: 'identifies', entry } }
   },
-  page({ event, mapped, person }) {
+  page(context) {
+    const { event, mapped, person } = context
     if (!hasPerson(person)) return noPerson()
-    const entry = { type: 'page' as const, ...common(event, mapped) }
+    const entry: Record<string, unknown> & { type: 'page' } = { type: 'page', ...common(event, mapped) }
     // Segment sends `name: null` for unnamed pages; Koala's schema wants a string or nothing.
     if (mapped.name !== null) copyIfDefined(entry, mapped, 'name')
     copyIfDefined(entry, mapped, 'properties')
-    return { ok: true, entry: { endpoint: 'batch', person, kind: 'page_views', entry } }
+    const traits = eventTraits(context)
+    if (traits !== undefined) entry.traits = traits
+    const bodyFields = addPersonFields(entry, context, traits, entry.properties)
+    return { ok: true, entry: { endpoint: 'batch', person, bodyFields, kind: 'page_views', entry } }
   },
   group({ event, mapped, normalizeEmail, notes }) {
     const account: Account = {}
@@ -68,8 +82,7 @@ export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) 
 /** `message_id`, `sent_at` and `context`, with the Spec's fall-backs when the mapping gave none. */
 function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<string, unknown> {
   const fields: Record<string, unknown> = {}
-  const messageId = mapped.message_id ?? event.messageId ?? derivedMessageId(event)
-  fields.message_id = typeof messageId === 'number' ? String(messageId) : messageId
+  fields.message_id = messageIdText(mapped.message_id) ?? messageIdText(event.messageId) ?? derivedMessageId(event)
   const sentAt = resolveSentAt(mapped.sent_at, event)
   if (sentAt !== undefined) fields.sent_at = sentAt
   copyIfDefined(fields, mapped, 'context')
@@ -82,6 +95,12 @@ function common(event: SegmentEvent, mapped: Record<string, unknown>): Record<st
  */
 function derivedMessageId(event: SegmentEvent): string {
   return 'ska-' + createHash('sha256').update(JSON.stringify(event)).digest('hex').slice(0, 32)
+}
+
+/** A message id as Segment sends it: a non-blank string as it is, a number as its decimal string; else undefined. */
+function messageIdText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() === '' ? undefined : value
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : undefined
 }
 
 function copyIfDefined(target: Record<string, unknown>, source: Record<string, unknown>, key: string): void {

@@ -13,7 +13,7 @@ import { eventInRange, hasRange, type ReplaySelection } from './replay-selection
  *   line, MAPPED_ERROR, message              the line could not be read (malformed JSON, too long)
  *   line, MAPPED_OUTSIDE                     one event outside --from/--to
  *   line, MAPPED_DROP, reason                one event map() dropped
- *   line, n, eventJson | null, n × (key, kind, text)
+ *   line, n, eventJson | null, n × (key, kind, text, bodyFields | null)
  *                                            one event that became n ≥ 1 entries (RenderedEntry);
  *                                            its JSON is there when the run keeps events for dead letters
  *
@@ -43,7 +43,7 @@ export function createLineMapper(mapping: CompiledMapping, options: LineMapperOp
     out.push(line, result.entries.length, options.keepEvents ? JSON.stringify(event) : null)
     for (const entry of result.entries) {
       const rendered = renderEntry(entry)
-      out.push(rendered.key, rendered.kind, rendered.text)
+      out.push(rendered.key, rendered.kind, rendered.text, rendered.bodyFields ?? null)
     }
   }
   return (framed) => {

@@ -297,7 +297,11 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       else {
         const record = recordEvent(at, file, pending, code, mapped[i++] ?? undefined)
         pending = record.pending
-        for (let n = 0; n < code; n++, i += 3) hold({ key: mapped[i] as string, kind: mapped[i + 1] as string, text: mapped[i + 2] as string, record, sent: false })
+        for (let n = 0; n < code; n++, i += 4) {
+          const rendered: HeldText = { key: mapped[i] as string, kind: mapped[i + 1] as string, text: mapped[i + 2] as string, record, sent: false }
+          if (mapped[i + 3] !== null) rendered.bodyFields = mapped[i + 3] as string
+          hold(rendered)
+        }
       }
       if (batcher.size + held >= limits.bufferEntries) await makeRoom()
       if (stopped !== undefined) return true

@@ -15,7 +15,7 @@ const isId: Check = (value) => value === null || isString(value) || isNumber(val
 const isNullableString: Check = (value) => value === null || isString(value)
 
 const COMMON: ReadonlyArray<readonly [string, Check]> = [
-  ['messageId', optional(isString)],
+  ['messageId', optional((value) => isString(value) || isNumber(value))],
   ['userId', optional(isId)],
   ['anonymousId', optional(isId)],
   ['timestamp', optional(isString)],

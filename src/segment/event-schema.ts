@@ -10,7 +10,8 @@ const id = z.union([z.string(), z.number()]).nullable()
 const timestamp = z.string()
 
 const common = {
-  messageId: z.string().optional(),
+  // Segment sends a numeric messageId on as its decimal string.
+  messageId: z.union([z.string(), z.number()]).optional(),
   userId: id.optional(),
   anonymousId: id.optional(),
   timestamp: timestamp.optional(),

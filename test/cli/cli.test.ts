@@ -32,13 +32,16 @@ describe('koala-adapter map', function () {
         endpoint: 'batch',
         body: {
           email: 'ada@example.com',
+          traits: { email: 'ada@example.com' },
           events: [
             {
               type: 'track',
               event: 'Signed Up',
+              email: 'ada@example.com',
               message_id: 'ex-1',
               sent_at: '2026-11-02T10:00:00.000Z',
-              context: { library: { name: 'analytics-node', version: '2.1.0' }, traits: { email: ' Ada@Example.com ' } },
+              context: { library: { name: 'analytics-node', version: '2.1.0' }, traits: { email: 'ada@example.com' } },
+              traits: { email: 'ada@example.com' },
               properties: { plan: 'team' }
             }
           ]

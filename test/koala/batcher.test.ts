@@ -1,6 +1,7 @@
 import { expect } from 'chai'
-import { groupByPerson, KoalaBatcher } from '../../src/koala/batcher'
-import { checkEntry, ProfileBatchRequest, type KoalaEntry, type Person } from '../../src/koala/request-schema'
+import { EntryGrouper, groupByPerson, KoalaBatcher } from '../../src/koala/batcher'
+import { renderEntry, renderRequest, type RenderedEntry } from '../../src/koala/rendered-request'
+import { checkEntry, ProfileBatchRequest, type BodyFields, type KoalaEntry, type Person } from '../../src/koala/request-schema'
 
 const ADA = { email: 'ada@example.com' }
 const ADA_COOKIE = { email: 'ada@example.com', profile_id: '3e6a2c18-3b02-40c4-b8d2-1842c193d3ba' }
@@ -97,5 +98,56 @@ describe('checkEntry', () => {
     const entry = { endpoint: 'batch', person: ADA, kind: 'identifies', entry: { type: 'identify', traits: { vip: 'yes' } } } as unknown as KoalaEntry
     expect(checkEntry(entry)).to.match(/^\/identifies\/0\/traits\/vip: /)
     expect(checkEntry(track(ADA, 1))).to.equal(undefined)
+  })
+})
+
+describe('body fields (traits, ip) of a person\'s request', () => {
+  const withFields = (n: number, bodyFields: BodyFields, kind: 'events' | 'identifies' = 'events'): KoalaEntry =>
+    kind === 'events'
+      ? { ...track(ADA, n), bodyFields } as KoalaEntry
+      : { endpoint: 'batch', person: ADA, bodyFields, kind: 'identifies', entry: { type: 'identify', traits: { n } } }
+
+  it('merges the entries\' traits in the order they came, across kinds, and keeps the newest ip', () => {
+    const [request] = groupByPerson([
+      withFields(1, { traits: { plan: 'free', name: 'Ada' }, ip: '203.0.113.1' }),
+      withFields(2, { traits: { plan: 'pro' } }, 'identifies'),
+      withFields(3, { ip: '203.0.113.3' }),
+      track(ADA, 4)
+    ])
+    const body = request.body as Record<string, unknown>
+    expect(body.traits).to.deep.equal({ plan: 'pro', name: 'Ada' })
+    expect(body.ip).to.equal('203.0.113.3')
+    expect(Object.keys(body)).to.deep.equal(['email', 'traits', 'ip', 'events', 'identifies'])
+  })
+
+  it('leaves both out when no entry has them, and never changes an entry\'s own traits', () => {
+    const shared = { plan: 'free' }
+    const [request] = groupByPerson([withFields(1, { traits: shared }), withFields(2, { traits: { vip: true } })])
+    expect(shared).to.deep.equal({ plan: 'free' })
+    expect((request.body as Record<string, unknown>).traits).to.deep.equal({ plan: 'free', vip: true })
+    expect(groupByPerson([track(ADA, 1)])[0].body).to.not.have.any.keys('traits', 'ip')
+  })
+
+  it('keeps an own "__proto__" trait an ordinary key when merging', () => {
+    const evil = JSON.parse('{"__proto__": {"polluted": true}, "plan": "pro"}') as Record<string, unknown>
+    const [request] = groupByPerson([withFields(1, { traits: { a: 1 } }), withFields(2, { traits: evil })])
+    const traits = (request.body as { traits: Record<string, unknown> }).traits
+    expect(Object.getPrototypeOf(traits)).to.equal(Object.prototype)
+    expect(Object.keys(traits)).to.deep.equal(['a', '__proto__', 'plan'])
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined)
+  })
+
+  it('renders the same JSON text from rendered entries as from objects, whether the fields differ or not', () => {
+    const cases: KoalaEntry[][] = [
+      [withFields(1, { traits: { plan: 'free' }, ip: '203.0.113.1' }), withFields(2, { traits: { plan: 'free' }, ip: '203.0.113.1' })],
+      [withFields(1, { traits: { plan: 'free' } }), track(ADA, 2), withFields(3, { traits: { vip: true }, ip: '2001:db8::1' }, 'identifies')],
+      [track(ADA, 1)]
+    ]
+    for (const entries of cases) {
+      const grouper = new EntryGrouper<RenderedEntry>((entry) => entry.key)
+      for (const entry of entries) grouper.add(renderEntry(entry))
+      const [rendered] = grouper.flush().map(renderRequest)
+      expect(rendered.body).to.equal(JSON.stringify(groupByPerson(entries)[0].body))
+    }
   })
 })

@@ -31,18 +31,21 @@ const track = (extra: Record<string, unknown>) => ({
 })
 
 describe('compileMapping with the default mapping', () => {
-  it('reads a Track call\'s email from context.traits (the Koala Cloud bug), trimmed and lower-cased', () => {
+  it('reads a Track call\'s email from context.traits last, and writes it normalised everywhere it appears', () => {
     const entries = sent(defaultMapper.map(track({ context: { traits: { email: '  Ada@Example.COM ' } } })))
     expect(entries).to.deep.equal([
       {
         endpoint: 'batch',
         person: { email: 'ada@example.com' },
+        bodyFields: { traits: { email: 'ada@example.com' } },
         kind: 'events',
         entry: {
           type: 'track',
           event: 'Signed Up',
+          email: 'ada@example.com',
           properties: { plan: 'team' },
-          context: { traits: { email: '  Ada@Example.COM ' } },
+          context: { traits: { email: 'ada@example.com' } },
+          traits: { email: 'ada@example.com' },
           sent_at: '2026-11-02T10:00:00.000Z',
           message_id: 'm-1'
         }
@@ -253,5 +256,66 @@ describe('compileMapping with the default mapping', () => {
     expect(result.outcome).to.equal('send')
     expect(({} as Record<string, unknown>).polluted).to.equal(undefined)
     expect(Object.prototype.hasOwnProperty.call(Object.prototype, 'polluted')).to.equal(false)
+  })
+})
+
+describe('compileMapping: what Koala\'s own Segment integration sends, with the default mapping', () => {
+  const only = (result: MapResult): KoalaEntry & { endpoint: 'batch' } => sent(result)[0] as KoalaEntry & { endpoint: 'batch' }
+
+  it('gives a Track call the request ip from properties.ip, else context.ip, and the entry device_ip, email and traits', () => {
+    const event = track({ properties: { email: 'a@b.co', ip: ' 198.51.100.7 ' }, context: { ip: '203.0.113.9', traits: { name: 'Ada', vip: 'true' } } })
+    const entry = only(defaultMapper.map(event))
+    expect(entry.bodyFields).to.deep.equal({ traits: { name: 'Ada', vip: true }, ip: '198.51.100.7' })
+    expect(entry.entry).to.deep.include({ email: 'a@b.co', device_ip: '203.0.113.9', traits: { name: 'Ada', vip: true } })
+    expect(only(defaultMapper.map(track({ properties: { email: 'a@b.co' }, context: { ip: '203.0.113.9' } }))).bodyFields).to.deep.equal({ ip: '203.0.113.9' })
+  })
+
+  it('gives an Identify call its traits and traits.ip as the request\'s, and context.source "segment-cloud"', () => {
+    const identify = { type: 'identify', messageId: 'i-1', traits: { email: 'A@B.co', ip: '2001:db8::1', plan: 'pro' }, context: { ip: '203.0.113.9', library: { name: 'analytics-node' } } }
+    const entry = only(defaultMapper.map(identify))
+    expect(entry.bodyFields).to.deep.equal({ traits: { email: 'a@b.co', ip: '2001:db8::1', plan: 'pro' }, ip: '2001:db8::1' })
+    expect(entry.entry).to.deep.include({ email: 'a@b.co', device_ip: '203.0.113.9' })
+    expect((entry.entry as Record<string, unknown>).context).to.deep.equal({ ip: '203.0.113.9', library: { name: 'analytics-node' }, source: 'segment-cloud' })
+    const bare = only(defaultMapper.map({ type: 'identify', messageId: 'i-2', traits: { email: 'a@b.co' } }))
+    expect((bare.entry as Record<string, unknown>).context).to.deep.equal({ source: 'segment-cloud' })
+  })
+
+  it('gives a Page call the same fields as a Track call', () => {
+    const page = { type: 'page', messageId: 'p-1', name: 'Pricing', properties: { url: 'https://acme.com/pricing' }, context: { ip: '203.0.113.9', traits: { email: 'a@b.co' } } }
+    const entry = only(defaultMapper.map(page))
+    expect(entry.kind).to.equal('page_views')
+    expect(entry.bodyFields).to.deep.equal({ traits: { email: 'a@b.co' }, ip: '203.0.113.9' })
+    expect(entry.entry).to.deep.include({ email: 'a@b.co', device_ip: '203.0.113.9', traits: { email: 'a@b.co' } })
+  })
+
+  it('leaves out an ip or device_ip that is not an IP address, and a traits value that is not an object, saying so', () => {
+    const event = track({ properties: { email: 'a@b.co', ip: 'localhost' }, context: { ip: '999.1.1.1', traits: 'Ada' } })
+    const result = defaultMapper.map(event, { explain: true })
+    const entry = only(result)
+    expect(entry.bodyFields).to.equal(undefined)
+    expect(entry.entry).to.not.have.any.keys('device_ip', 'traits')
+    expect(result.explain?.notes).to.include.members(['device_ip left out: not an IP address', 'ip left out: not an IP address', 'traits left out: not an object'])
+  })
+
+  it('sends an "Invited Teammate" track to the invitee in properties.email, not the inviter in context.traits', () => {
+    const event = track({ event: 'Invited Teammate', properties: { email: 'invitee@acme.com' }, context: { traits: { email: 'inviter@acme.com' } } })
+    expect(only(defaultMapper.map(event)).person).to.deep.equal({ email: 'invitee@acme.com' })
+  })
+
+  it('reads a top-level email before properties.email, after traits.email', () => {
+    expect(only(defaultMapper.map(track({ email: 'top@acme.com', properties: { email: 'p@acme.com' } }))).person).to.deep.equal({ email: 'top@acme.com' })
+    const identify = { type: 'identify', messageId: 'i', email: 'top@acme.com', traits: { email: 't@acme.com' } }
+    expect(only(defaultMapper.map(identify)).person).to.deep.equal({ email: 't@acme.com' })
+  })
+
+  it('counts an empty or whitespace-only messageId as missing, and sends a numeric one as its decimal string', () => {
+    for (const messageId of ['', '   ']) {
+      const result = defaultMapper.map(track({ messageId, properties: { email: 'a@b.co' } }))
+      expect(result.messageId).to.equal(null)
+      expect((only(result).entry as { message_id: string }).message_id).to.match(/^ska-[0-9a-f]{32}$/)
+    }
+    const numeric = defaultMapper.map(track({ messageId: 12345, properties: { email: 'a@b.co' } }))
+    expect(numeric.messageId).to.equal('12345')
+    expect((only(numeric).entry as { message_id: string }).message_id).to.equal('12345')
   })
 })
