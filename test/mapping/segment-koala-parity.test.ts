@@ -29,25 +29,18 @@ function segmentRequest(mappingFile: Json, event: Json): Json | undefined {
   const subscription = mappingFile.subscriptions.find((s: Json) => s.partnerAction === event.type)
   if (subscription === undefined) return undefined
   const payload = transform(structuredClone(subscription.mapping), structuredClone(event))
-  if (event.type === 'track') {
-    if (payload.context?.library?.name === 'analytics.js') return undefined
-    const traits = payload.traits ?? {}
-    const body = {
-      profile_id: payload.properties?.profile_id,
-      email: payload.email ?? payload.properties?.email ?? traits.email,
-      traits,
-      ip: payload.properties?.ip ?? payload.device_ip,
-      events: [{ type: 'track', ...payload }]
-    }
-    return body.profile_id || body.email ? JSON.parse(JSON.stringify(body)) : undefined
-  }
+  const track = event.type === 'track'
+  // Its track action skips browser events; both read the identity and ip from properties (track) or traits (identify).
+  if (track && payload.context?.library?.name === 'analytics.js') return undefined
+  const holder = track ? payload.properties : payload.traits
   const traits = payload.traits ?? {}
+  const entry = track ? { type: 'track', ...payload } : { type: 'identify', ...payload, context: { ...(payload.context ?? {}), source: 'segment-cloud' } }
   const body = {
-    profile_id: payload.traits?.profile_id,
-    email: payload.email ?? payload.traits?.email ?? traits.email,
+    profile_id: holder?.profile_id,
+    email: payload.email ?? holder?.email ?? traits.email,
     traits,
-    ip: payload.traits?.ip ?? payload.device_ip,
-    identifies: [{ type: 'identify', ...payload, context: { ...(payload.context ?? {}), source: 'segment-cloud' } }]
+    ip: holder?.ip ?? payload.device_ip,
+    [track ? 'events' : 'identifies']: [entry]
   }
   return body.profile_id || body.email ? JSON.parse(JSON.stringify(body)) : undefined
 }
