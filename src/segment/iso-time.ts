@@ -11,7 +11,6 @@
  * milliseconds (Segment's own validator reads a 13-digit string either way), which is a guess.
  */
 
-
 // Exactly what Date#toISOString writes for years 0000-9999: it is returned as it is, which
 // saves ~1 µs of parsing and formatting on nearly every event (Segment's libraries send it).
 const CANONICAL_ISO = /^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/
@@ -36,7 +35,8 @@ export function isCanonicalIso(value: unknown): value is string {
 
 /** Epoch milliseconds of a strict ISO 8601 date or date-time string (zone-less = UTC); NaN for anything else. */
 export function readIsoTime(value: unknown): number {
-  // Read by hand, not by a regex with captures: this runs on every event a replay range filters (~4x faster).
+  // Read by hand, not by a capturing regex: it runs on every event a replay range filters,
+  // and this way costs what Date.parse did (~0.3 µs each, measured here).
   if (typeof value !== 'string' || value.length < 10) return NaN
   const text = value
   const year = digitsAt(text, 0, 4)
