@@ -1,29 +1,85 @@
-// A host name with at least one dot and a letter TLD: what Koala can make an Account of.
-const HOST_NAME = /^(?=.{4,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$/
+import { isIP } from 'node:net'
+import { domainToASCII } from 'node:url'
+import { parse as parseHost } from 'tldts'
 
-/** The first candidate (a string, or a list of them in order) that is a valid company domain. */
-export function firstDomain(value: unknown): string | undefined {
-  for (const candidate of Array.isArray(value) ? value : [value]) {
-    const domain = normalizeDomain(candidate)
-    if (domain !== undefined) return domain
-  }
-  return undefined
+/** Which candidate gave the company domain, and why each one before it (or every one) was refused. */
+export type DomainSearch = {
+  /** The registrable domain, in ASCII (punycode) form; undefined when no candidate gave one. */
+  domain: string | undefined
+  /** The index of the candidate that gave it, and the host that candidate named. */
+  from: { index: number; host: string } | undefined
+  /** One line per refused candidate, e.g. `[0] "Acme Inc" is not a host name`; never echoes an email or a URL's other parts. */
+  refused: string[]
 }
 
-/** A company domain from a domain or a website URL: host only, lower case, no `www.`; undefined when not a host name. */
-function normalizeDomain(value: unknown): string | undefined {
-  if (typeof value !== 'string') return undefined
-  let host = value.trim().toLowerCase()
-  if (host === '') return undefined
-  if (/^[a-z][a-z0-9+.-]*:\/\//.test(host)) {
-    try {
-      host = new URL(host).hostname
-    } catch {
-      return undefined
-    }
-  } else {
-    host = host.split(/[/?#]/, 1)[0].split(':', 1)[0]
+// Private PSL entries count: acme.github.io is a company's own site, github.io is no company's.
+const PSL_OPTIONS = { allowPrivateDomains: true, extractHostname: false, detectIp: false } as const
+const SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i
+const PORT = /:\d*$/
+// What a registrar takes (letters, digits, inner hyphens); DNS names below it may also hold `_`.
+const REGISTRABLE_LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/
+const HOST_LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/
+const ECHO_LIMIT = 64
+
+/**
+ * The company domain from a candidate (a domain, a host or a website URL) or a list of
+ * them in order: the first one's registrable domain under the Public Suffix List, so
+ * `https://app.eu.acme.com/login` gives `acme.com` and `shop.acme.co.uk` gives `acme.co.uk`.
+ */
+export function findCompanyDomain(value: unknown): DomainSearch {
+  const candidates = Array.isArray(value) ? value : [value]
+  const refused: string[] = []
+  for (let index = 0; index < candidates.length; index++) {
+    const judged = judgeCandidate(candidates[index])
+    if (judged.domain !== undefined) return { domain: judged.domain, from: { index, host: judged.host }, refused }
+    refused.push(`[${index}] ${judged.problem}`)
   }
-  host = host.replace(/^www\./, '').replace(/\.$/, '')
-  return HOST_NAME.test(host) ? host : undefined
+  return { domain: undefined, from: undefined, refused }
+}
+
+type Judgement = { domain: string; host: string } | { domain?: undefined; problem: string }
+
+function judgeCandidate(value: unknown): Judgement {
+  if (typeof value !== 'string') return { problem: `is ${kindOf(value)}` }
+  const text = value.trim()
+  if (text === '') return { problem: 'is empty' }
+  let host: string
+  if (SCHEME.test(text)) {
+    // Only the host is judged or echoed: a URL's user, path and query may hold secrets.
+    let url: URL
+    try {
+      url = new URL(text)
+    } catch {
+      return { problem: 'is not a valid URL' }
+    }
+    host = url.hostname
+    if (host === '') return { problem: 'is a URL without a host' }
+  } else {
+    if (text.includes('@')) return { problem: 'is an email address' }
+    host = text.split(/[/?#]/, 1)[0].replace(PORT, '')
+  }
+  const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
+  if (isIP(bare) !== 0) return { problem: `${echo(host)} is an IP address` }
+  const ascii = domainToASCII(host.endsWith('.') ? host.slice(0, -1) : host)
+  // domainToASCII reads a name ending in a number as an IPv4 address ("123" → 0.0.0.123): no TLD is numeric.
+  const labels = ascii.split('.')
+  if (ascii === '' || ascii.length > 253 || !labels.every((label) => HOST_LABEL.test(label)) || /^(?:\d+|0x[0-9a-f]*)$/.test(labels[labels.length - 1])) {
+    return { problem: `${echo(host)} is not a host name` }
+  }
+  const parsed = parseHost(ascii, PSL_OPTIONS)
+  if (parsed.domain === null) return { problem: `${echo(host)} has no registrable domain` }
+  if (!parsed.isIcann && !parsed.isPrivate) return { problem: `${echo(host)} is not under a public suffix` }
+  if (!parsed.domain.split('.').every((label) => REGISTRABLE_LABEL.test(label))) return { problem: `${echo(host)} is not a host name` }
+  return { domain: parsed.domain, host }
+}
+
+function echo(text: string): string {
+  return JSON.stringify(text.length > ECHO_LIMIT ? `${text.slice(0, ECHO_LIMIT)}…` : text)
+}
+
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'missing'
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'a list'
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`
 }

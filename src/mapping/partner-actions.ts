@@ -5,7 +5,7 @@ import type { Account, KoalaEntry, Person } from '../koala/request-schema'
 import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
 import type { EmailNormalizer } from './identity'
 import type { PartnerAction } from './mapping-file-schema'
-import { firstDomain } from './company-domain'
+import { findCompanyDomain } from './company-domain'
 import { addPersonFields, eventTraits } from './person-fields'
 import { resolveSentAt } from './sent-at'
 
@@ -62,12 +62,17 @@ export const PARTNER_ACTION_BUILDERS: Record<PartnerAction, (ctx: BuildContext) 
   },
   group({ event, mapped, normalizeEmail, notes }) {
     const account: Account = {}
-    const domain = firstDomain(mapped.domain)
-    if (domain !== undefined) account.domain = domain
+    const search = findCompanyDomain(mapped.domain)
+    const refused = search.refused.length > 0 ? `domain candidates: ${search.refused.join('; ')}` : 'no domain candidates'
+    if (search.domain !== undefined) account.domain = search.domain
     if (isPresent(mapped.account_id)) account.account_id = String(mapped.account_id).trim()
     if (account.domain === undefined && account.account_id === undefined) {
-      return { ok: false, missing: 'identity', detail: 'no valid domain or account_id for the account' }
+      return { ok: false, missing: 'identity', detail: `no valid domain or account_id for the account (${refused})` }
     }
+    if (search.from !== undefined) {
+      const after = search.refused.length === 0 ? '' : ` (${refused})`
+      notes.push(`domain "${search.domain}" from domain candidate [${search.from.index}] ${JSON.stringify(search.from.host)}${after}`)
+    } else notes.push(`no domain, the account goes by account_id (${refused})`)
     // common() falls back to the event's context; Koala's account identifies take none.
     const { context: _context, ...entryFields } = common(event, mapped)
     const entry: Record<string, unknown> & { type: 'identify' } = { type: 'identify', ...entryFields }

@@ -1,4 +1,5 @@
 import { AdapterError } from '../errors'
+import { firstTimeMs, readIsoTime } from '../segment/iso-time'
 
 /** Which part of an archive a replay covers: a time range, sources, and one shard of the files. */
 export type ReplaySelection = {
@@ -29,18 +30,12 @@ export function parseDateRange(from: string | undefined, to: string | undefined)
 }
 
 function parseIsoDate(flag: string, value: string): number {
-  const ms = DATE_ONLY.test(value) ? Date.parse(`${value}T00:00:00Z`) : DATE_TIME.test(value) ? Date.parse(value) : NaN
-  if (Number.isNaN(ms) || !isCalendarDate(value.slice(0, 10))) {
+  // The reader events are read with: 2026-02-30 is refused, not rolled over into March.
+  const ms = DATE_ONLY.test(value) || DATE_TIME.test(value) ? readIsoTime(value) : NaN
+  if (Number.isNaN(ms)) {
     throw new AdapterError('USAGE', `${flag} must be an ISO date (2026-11-01) or date-time with a zone (2026-11-01T12:00:00Z), got "${value}"`)
   }
   return ms
-}
-
-/** Date.parse rolls 2026-02-30 over into March; a range must not silently move. */
-function isCalendarDate(ymd: string): boolean {
-  const [year, month, day] = ymd.split('-').map(Number)
-  const date = new Date(Date.UTC(year, month - 1, day))
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
 }
 
 /** `--shard K/N`: this machine takes shard K (1-based) of N. */
@@ -61,13 +56,13 @@ export function dayOutsideRange(dayMs: number, selection: ReplaySelection): bool
 
 /**
  * True when the event's time (WIRE.md §5: `timestamp`, else `originalTimestamp`, else
- * `receivedAt`) lies in the range; an event without a readable time (or not an object) is outside any range.
+ * `receivedAt`, read as `sent_at` reads them: segment/iso-time.ts) lies in the range; an
+ * event without a readable time (or not an object) is outside any range.
  */
 export function eventInRange(event: unknown, selection: ReplaySelection): boolean {
   if (typeof event !== 'object' || event === null) return false
   const { timestamp, originalTimestamp, receivedAt } = event as Record<string, unknown>
-  const time = timestamp ?? originalTimestamp ?? receivedAt
-  const ms = typeof time === 'string' ? utcTime(time) : typeof time === 'number' ? time : NaN
+  const ms = firstTimeMs([timestamp, originalTimestamp, receivedAt])
   if (Number.isNaN(ms)) return false
   return (selection.fromMs === undefined || ms >= selection.fromMs) && (selection.toMs === undefined || ms < selection.toMs)
 }
@@ -90,10 +85,4 @@ export function shardOf(archiveKey: string, count: number): number {
 /** Whether the range filters events at all (then every event's time is read). */
 export function hasRange(selection: ReplaySelection): boolean {
   return selection.fromMs !== undefined || selection.toMs !== undefined
-}
-
-/** A time string without a zone is read as UTC, as Segment means it, not in this machine's zone. */
-function utcTime(text: string): number {
-  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
-  return new Date(zoneless ? `${text.replace(' ', 'T')}Z` : text).getTime()
 }

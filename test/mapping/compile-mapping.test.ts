@@ -134,7 +134,7 @@ describe('compileMapping with the default mapping', () => {
     // A group call is about an account: its drop names the account's fields, not the person paths it never read.
     expect(defaultMapper.map({ type: 'group', groupId: 'eng', traits: { name: 'Acme', email: 'ada@example.com' } })).to.deep.include({
       reason: 'no_identity',
-      detail: 'Group Calls: no valid domain or account_id for the account'
+      detail: 'Group Calls: no valid domain or account_id for the account (domain candidates: [0] is missing; [1] is missing)'
     })
   })
 
