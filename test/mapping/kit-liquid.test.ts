@@ -13,6 +13,7 @@
 import { expect } from 'chai'
 import { MappingError } from '../../src/errors'
 import { compileMappingKit, MappingEvalError } from '../../src/mapping/kit/compile-mapping-kit'
+import { liquidEngine } from '../../src/mapping/kit/liquid-engine'
 import { seededRandom } from '../support/seeded-random'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -148,6 +149,23 @@ describe('@liquid vs Segment transform()', () => {
         refusedByBoth(`{{ properties.test | ${filter} }}`, new RegExp(`^filter "${filter}" is disabled`), new RegExp(`@liquid filter "${filter}" is disabled in Segment`))
       }
     })
+  })
+
+  it('parses a template once, when the mapping compiles, and only renders per event', () => {
+    const parse = liquidEngine.parse
+    let parses = 0
+    liquidEngine.parse = function (...args: Parameters<typeof parse>) {
+      parses++
+      return parse.apply(this, args)
+    }
+    try {
+      const compiled = compileMappingKit({ a: { '@liquid': 'Hi {{ name | upcase }}' }, list: { '@arrayPath': ['$.items', { b: { '@liquid': '{{ id }}' } }] } }, '/m')
+      expect(parses).to.equal(2)
+      for (const name of ['ada', 'bo', 'cy']) expect(compiled({ name, items: [{ id: 1 }, { id: 2 }] })).to.deep.equal({ a: `Hi ${name.toUpperCase()}`, list: [{ b: '1' }, { b: '2' }] })
+      expect(parses).to.equal(2)
+    } finally {
+      liquidEngine.parse = parse
+    }
   })
 
   describe('generated cases', () => {

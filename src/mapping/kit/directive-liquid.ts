@@ -10,28 +10,27 @@ import { didYouMean } from './did-you-mean'
 import { describeValue } from './directive-options'
 import { toEvalError } from './eval-error'
 import type { DirectiveCompiler, Resolver } from './kit-node'
-import {
-  allowedLiquidFilters,
-  DISABLED_LIQUID_FILTERS,
-  DISABLED_LIQUID_TAGS,
-  DisabledLiquidTagError,
-  liquidEngine,
-  MAX_LIQUID_TEMPLATE_LENGTH
-} from './liquid-engine'
+import type * as LiquidEngineModule from './liquid-engine'
 
 /** Tags that write a counter into the render's environment, which liquidjs makes the payload itself. */
 const COUNTER_TAGS = /\b(?:increment|decrement)\b/
+
+let loadedEngine: typeof LiquidEngineModule | undefined
+
+/** liquidjs takes ~80 ms to load; only processes whose mappings use @liquid pay for it. */
+function engineModule(): typeof LiquidEngineModule {
+  loadedEngine ??= require('./liquid-engine') as typeof LiquidEngineModule
+  return loadedEngine
+}
 
 /** Compiles {"@liquid": template}; `pointer` locates the "@liquid" key. */
 export const compileLiquidDirective: DirectiveCompiler = (operand, pointer) => {
   if (typeof operand !== 'string') {
     throw new MappingError(pointer, `@liquid takes a Liquid template string such as "Hello {{ properties.name }}"; got ${describeValue(operand)}`)
   }
+  const { liquidEngine, MAX_LIQUID_TEMPLATE_LENGTH } = engineModule()
   if (operand.length > MAX_LIQUID_TEMPLATE_LENGTH) {
-    throw new MappingError(
-      pointer,
-      `@liquid templates are limited to ${MAX_LIQUID_TEMPLATE_LENGTH} characters, as in Segment; this one has ${operand.length}`
-    )
+    throw new MappingError(pointer, `@liquid templates are limited to ${MAX_LIQUID_TEMPLATE_LENGTH} characters, as in Segment; this one has ${operand.length}`)
   }
   const templates = parseTemplate(operand, pointer)
   // Segment lets {% increment %} write into the event; a shallow copy keeps the counters out of it.
@@ -46,9 +45,9 @@ export const compileLiquidDirective: DirectiveCompiler = (operand, pointer) => {
   return { raw, out: raw }
 }
 
-function parseTemplate(template: string, pointer: string): ReturnType<typeof liquidEngine.parse> {
+function parseTemplate(template: string, pointer: string): ReturnType<typeof LiquidEngineModule.liquidEngine.parse> {
   try {
-    return liquidEngine.parse(template)
+    return engineModule().liquidEngine.parse(template)
   } catch (error) {
     throw new MappingError(pointer, explainParseError(error))
   }
@@ -56,6 +55,7 @@ function parseTemplate(template: string, pointer: string): ReturnType<typeof liq
 
 /** A parse failure in words, with the line and column liquidjs puts in its messages. */
 function explainParseError(error: unknown): string {
+  const { allowedLiquidFilters, DISABLED_LIQUID_FILTERS, DISABLED_LIQUID_TAGS, DisabledLiquidTagError } = engineModule()
   const message = error instanceof Error ? error.message : String(error)
   const place = /, (line:\d+, col:\d+)$/.exec(message)
   const at = place === null ? '' : ` (${place[1].replace(':', ' ').replace(', col:', ', column ')})`
