@@ -30,10 +30,6 @@ describe('mapping-kit compile errors', () => {
       expectError({ '@nonsense': 1 }, '/m/x/@nonsense', /^unknown directive @nonsense; the directives are/)
     })
 
-    it('refuses @liquid, saying what to use instead', () => {
-      expectError({ '@liquid': '{{ a | upcase }}' }, '/m/x/@liquid', /^@liquid is not supported; use @template/)
-    })
-
     it('refuses two @-keys, pointing at the second', () => {
       expectError({ '@path': '$.a', '@template': 'x' }, '/m/x/@template', /exactly one @-key, but @path and @template share this one/)
     })
@@ -49,6 +45,52 @@ describe('mapping-kit compile errors', () => {
     it('escapes pointer tokens as RFC 6901 says', () => {
       const error = errorOf(() => compileMappingKit({ 'a/b~c': { '@paht': 'x' } }, '/m'))
       expect(error.pointer).to.equal('/m/a~1b~0c/@paht')
+    })
+  })
+
+  describe('@liquid', () => {
+    it('refuses a template that is not a string, as Segment does, pointing at the directive', () => {
+      for (const operand of [123, {}, [], true, null, { '@path': '$.tpl' }]) {
+        expectError({ '@liquid': operand }, '/m/x/@liquid', /^@liquid takes a Liquid template string such as "Hello \{\{ properties.name \}\}"; got /)
+      }
+    })
+
+    it('refuses a template over 1000 characters (Segment fails every event on it), saying how long it is', () => {
+      compileMappingKit({ x: { '@liquid': '{{ a }}' + 'a'.repeat(993) } }, '/m')
+      expectError({ '@liquid': '{{ a }}' + 'a'.repeat(994) }, '/m/x/@liquid', /^@liquid templates are limited to 1000 characters, as in Segment; this one has 1001$/)
+    })
+
+    it('refuses each tag Segment disables (the loops for and tablerow among them), wherever it hides', () => {
+      for (const tag of ['case', 'for', 'include', 'layout', 'render', 'tablerow']) {
+        expectError({ '@liquid': `{% ${tag} %} , {{ a }}` }, '/m/x/@liquid', new RegExp(`^@liquid tag "${tag}" is disabled in Segment \\(line 1, column 1\\); the disabled tags are case, for, include, layout, render, tablerow$`))
+      }
+      expectError({ '@liquid': '{% if a %}x{% else %}{% for i in a %}{{ i }}{% endfor %}{% endif %}' }, '/m/x/@liquid', /^@liquid tag "for" is disabled in Segment \(line 1, column 22\)/)
+      expectError({ '@liquid': '{% liquid\n  assign b = a\n  tablerow i in b\n  endtablerow %}' }, '/m/x/@liquid', /^@liquid tag "tablerow" is disabled in Segment \(line 3, column 3\)/)
+    })
+
+    it('refuses each filter Segment disables, even in a branch that may never run', () => {
+      const disabled = ['array_to_sentence_string', 'concat', 'find', 'find_exp', 'find_index', 'find_index_exp', 'group_by', 'group_by_exp', 'has', 'has_exp',
+        'map', 'newline_to_br', 'reject', 'reject_exp', 'reverse', 'sort', 'sort_natural', 'uniq', 'where_exp', 'type']
+      for (const filter of disabled) {
+        expectError({ '@liquid': `{{ a | ${filter} }}` }, '/m/x/@liquid', new RegExp(`^@liquid filter "${filter}" is disabled in Segment \\(line 1, column 1\\); the disabled filters are array_to_sentence_string, `))
+      }
+      expectError({ '@liquid': '{% if false %}{% assign b = a | sort %}{% endif %}' }, '/m/x/@liquid', /^@liquid filter "sort" is disabled/)
+      expectError({ '@liquid': 'x {% echo a | upcase | reverse %}' }, '/m/x/@liquid', /^@liquid filter "reverse" is disabled in Segment \(line 1, column 3\)/)
+    })
+
+    it('refuses an unknown filter (Segment passes the value through unchanged), suggesting the closest one', () => {
+      expectError({ '@liquid': 'Hi {{ a | upcaes }}' }, '/m/x/@liquid', /^@liquid has no filter "upcaes" \(did you mean upcase\?\) \(line 1, column 4\)$/)
+      expectError({ '@liquid': '{{ a | nonsense_filter_name }}' }, '/m/x/@liquid', /^@liquid has no filter "nonsense_filter_name" \(line 1, column 1\)$/)
+    })
+
+    it('refuses a template that does not parse (Segment fails every event on it), saying where', () => {
+      expectError({ '@liquid': '{% if a %}yes' }, '/m/x/@liquid', /^@liquid template does not parse: tag \{% if a %\} not closed \(line 1, column 1\)$/)
+      expectError({ '@liquid': 'ok\n{{ a' }, '/m/x/@liquid', /^@liquid template does not parse: output "\{\{ a" not closed \(line 2, column 1\)$/)
+      expectError({ '@liquid': '{% bogus %}' }, '/m/x/@liquid', /^@liquid template does not parse: tag "bogus" not found \(line 1, column 1\)$/)
+    })
+
+    it('points at a template nested in other directives', () => {
+      expectError({ '@arrayPath': ['$.items', { n: { '@liquid': '{% for i in a %}{% endfor %}' } }] }, '/m/x/@arrayPath/1/n/@liquid', /tag "for" is disabled/)
     })
   })
 

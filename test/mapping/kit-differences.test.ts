@@ -138,6 +138,14 @@ describe('mapping-kit deliberate differences from Segment', () => {
       expect(segment(mapping, { a: 1, list: [1, 2] }), JSON.stringify(mapping)).to.deep.equal(segmentResult)
       expect(() => compileMappingKit(mapping, '/m'), JSON.stringify(mapping)).to.throw(MappingError)
     }
+    // @liquid: Segment skips an unknown filter, and a disabled one fails only on events that reach it.
+    expect(segment({ x: { '@liquid': '{{ a | upcaes }}' } }, { a: 'b' })).to.deep.equal({ x: 'b' })
+    expect(() => compileMappingKit({ x: { '@liquid': '{{ a | upcaes }}' } }, '/m')).to.throw(MappingError, /no filter "upcaes" \(did you mean upcase\?\)/)
+    const sometimes = { x: { '@liquid': '{% if a == "s" %}{{ list | sort | join }}{% else %}{{ a }}{% endif %}' } }
+    expect(segment(sometimes, { a: 'b', list: [2, 1] })).to.deep.equal({ x: 'b' })
+    expect(() => segment(sometimes, { a: 's', list: [2, 1] })).to.throw(/filter "sort" is disabled/)
+    expect(() => compileMappingKit(sometimes, '/m')).to.throw(MappingError, /\/m\/x\/@liquid: @liquid filter "sort" is disabled in Segment/)
+
     const alwaysFails = { x: { '@if': { exists: false, then: 1 } } }
     expect(() => segment(alwaysFails, {})).to.throw(/@if requires an "exists" key or a "blank" key/)
     expect(() => compileMappingKit(alwaysFails, '/m')).to.throw(MappingError, /\/m\/x\/@if\/exists/)
@@ -161,6 +169,44 @@ describe('mapping-kit deliberate differences from Segment', () => {
     const exclude = { x: { '@excludeWhenNull': { '@path': '$.d' } } }
     expect(() => segment(exclude, event)).to.throw(RangeError)
     expect(depthAlongA(ours(exclude, event).x)).to.equal(10_001)
+  })
+
+  difference('liquid-counters', '{% increment %} counts within one @liquid; Segment writes the counter into the event', () => {
+    const mapping = { first: { '@liquid': '{% increment n %}{% increment n %}' }, later: { '@path': '$.n' }, again: { '@liquid': '{% increment n %}' } }
+    const theirEvent = { a: 1 }
+    expect(segment(mapping, theirEvent)).to.deep.equal({ first: '01', later: 2, again: '2' })
+    expect(theirEvent).to.deep.equal({ a: 1, n: 3 })
+
+    const ourEvent = { a: 1 }
+    expect(ours(mapping, ourEvent)).to.deep.equal({ first: '01', again: '0' })
+    expect(ourEvent).to.deep.equal({ a: 1 })
+    // Within one template they count as in Segment, from a number the event holds too.
+    const within = { x: { '@liquid': '{% decrement k %}{% decrement k %}|{{ k }}|{% increment n %}{{ n }}' } }
+    expect(ours(within, { n: 5 })).to.deep.equal(segment(within, { n: 5 }))
+  })
+
+  difference('liquid-utc-dates', '@liquid date filters work in UTC in any zone; Segment uses the process\'s zone', () => {
+    const mapping = {
+      local: { '@liquid': '{{ properties.at | date: "%Y-%m-%d %H:%M %z" }}' },
+      zoned: { '@liquid': '{{ properties.zoned | date_to_xmlschema }}' },
+      unix: { '@liquid': '{{ properties.unix | date: "%H:%M" }}' }
+    }
+    const event = { properties: { at: '2026-01-01 23:30', zoned: '2026-01-01T10:00:00+05:00', unix: 1767310200 } }
+    const expected = { local: '2026-01-01 23:30 +0000', zoned: '2026-01-01T05:00:00+00:00', unix: '23:30' }
+    const zone = process.env.TZ
+    try {
+      process.env.TZ = 'UTC'
+      expect(segment(mapping, event)).to.deep.equal(expected)
+      expect(ours(mapping, event)).to.deep.equal(expected)
+      process.env.TZ = 'Asia/Tokyo'
+      expect(segment(mapping, event)).to.deep.equal({ local: '2026-01-01 23:30 +0900', zoned: '2026-01-01T14:00:00+09:00', unix: '08:30' })
+      expect(ours(mapping, event)).to.deep.equal(expected)
+      process.env.TZ = 'America/New_York'
+      expect(ours(mapping, event)).to.deep.equal(expected)
+    } finally {
+      if (zone === undefined) delete process.env.TZ
+      else process.env.TZ = zone
+    }
   })
 
   it('DELIBERATE_DIFFERENCES lists exactly the differences tested here, each with a summary', () => {

@@ -49,6 +49,7 @@ const everyDirective = {
   noNulls: { '@excludeWhenNull': { '@path': '$.nulls' } },
   transformed: { '@transform': { apply: { '@path': '$.o' }, mapping: { k: { '@path': '$.k' }, all: { '@path': '$.' } } } },
   text: { '@template': '{{o.k}} {{{o}}}' },
+  liquid: { '@liquid': '{{ o.k }}|{{ o.isAdmin }}|{{ polluted }}|{{ list[0].polluted }}|{{ o.constructor.prototype.polluted }}' },
   chosen: { '@coalesce': [{ '@path': '$.missing' }, { '@path': '$.o' }] },
   constructor: { '@path': '$.o.k' },
   prototype: { prototype: { '@path': '$.o.k' } }
@@ -73,6 +74,7 @@ describe('mapping-kit safety', () => {
     expect(result.constructor).to.equal(1)
     expect(result.prototype).to.deep.equal({ prototype: 1 })
     expect(result.text).to.equal('1 [object Object]')
+    expect(result.liquid).to.equal('1||||1')
   })
 
   it('does not modify the event, and results share no objects with it', () => {
@@ -133,6 +135,33 @@ describe('mapping-kit safety', () => {
     const blank = { x: { '@if': { blank: { '@path': '$.o' }, then: 1 } } }
     expect(() => transform(blank, event)).to.throw(TypeError)
     expect(() => compileMappingKit(blank, '/m')(event)).to.throw(MappingEvalError, /^\/m\/x\/@if: @if could not compare/)
+  })
+
+  it('keeps @liquid tags that write (assign, capture, increment, decrement) off every prototype and out of the event', () => {
+    const objectBefore = snapshot(Object.prototype)
+    const template =
+      '{% increment __proto__ %}{% increment constructor %}{% decrement toString %}{% assign __proto__ = o %}{% capture constructor %}x{% endcapture %}' +
+      '[{{ polluted }}|{{ o.polluted }}|{{ o.__proto__.polluted }}|{{ constructor }}|{{ toString }}|{{ o.constructor }}|{{ isAdmin }}]'
+    const mapping = { a: { '@liquid': template }, items: { '@arrayPath': ['$.list', { t: { '@liquid': '{% increment __proto__ %}{% assign __proto__ = id %}{{ polluted }}' } }] } }
+    const event = JSON.parse('{"__proto__": {"polluted": "top"}, "o": {"__proto__": {"polluted": "nested", "isAdmin": true}, "k": 1}, "list": [{"__proto__": {"polluted": 1}}, {"id": 2}]}')
+    const before = JSON.stringify(event)
+    const theirs = transform(mapping, structuredClone(event))
+    const result = compileMappingKit(mapping, '/m')(event)
+    expect(result).to.deep.equal(theirs)
+    expect(result.a).to.equal('00-1[||nested|x|-1||]')
+    expect(JSON.stringify(event)).to.equal(before)
+    expect(Object.getPrototypeOf(event)).to.equal(Object.prototype)
+    expect(snapshot(Object.prototype)).to.equal(objectBefore)
+    expect(({} as Record<string, unknown>).polluted).to.equal(undefined)
+  })
+
+  it('fails an @liquid render over Segment\'s memory budget with a MappingEvalError, as Segment fails it', () => {
+    const doubling = '{% assign s = s | append: s %}'
+    const mapping = { x: { '@liquid': `{% assign s = big | append: big %}${doubling.repeat(4)}{{ s | size }}` } }
+    const event = { big: 'x'.repeat(5_000_000) }
+    expect(() => transform(mapping, event)).to.throw(/memory alloc limit exceeded/)
+    expect(() => compileMappingKit(mapping, '/m')(event)).to.throw(MappingEvalError, /^\/m\/x\/@liquid: @liquid could not render: memory alloc limit exceeded/)
+    expect(compileMappingKit(mapping, '/m')({ big: 'x'.repeat(1000) })).to.deep.equal({ x: '32000' })
   })
 
   it('reads paths taken from event data without reaching prototypes', () => {

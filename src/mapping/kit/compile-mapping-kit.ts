@@ -38,11 +38,19 @@
  *     "replacement2" without "pattern2", an empty @arrayPath item shape), constant falsy
  *     @if conditions and @json values (which make Segment fail on every event), "__proto__"
  *     keys in the mapping, "__segment_internal_directive", nesting deeper than
- *     MAX_MAPPING_DEPTH, and @liquid.
+ *     MAX_MAPPING_DEPTH, and @liquid templates Segment fails on every event (over 1000
+ *     characters, a syntax error, a disabled tag) or misreads (an unknown filter, which
+ *     Segment skips, and a disabled filter, which Segment fails on only when it runs).
  *  8. deep-nesting: removeUndefined, @flatten and @excludeWhenNull walk data with loops, so
  *     event data nested 10 000 levels deep maps fine; Segment's recursive versions throw a
  *     RangeError from about 3 000 levels. (@json "encode" uses JSON.stringify, which still
  *     overflows on very deep data; that throws MappingEvalError where Segment throws too.)
+ *  9. liquid-counters: {% increment %} and {% decrement %} count within one @liquid only.
+ *     liquidjs writes the counter into the render's scope, which Segment makes the event
+ *     itself, so the event changes and later fields see the counter.
+ * 10. liquid-utc-dates: @liquid's date filters read a zone-less ISO date-time as UTC and
+ *     write UTC, whatever zone the process runs in. Segment uses its process's zone, so
+ *     both agree where that is UTC; elsewhere transform() depends on the machine.
  */
 import { childPointer, MappingError } from '../../errors'
 import { isRecord, realTypeOf } from './copy-value'
@@ -65,6 +73,7 @@ import {
   compileTransformDirective,
   SEGMENT_ROOT_KEY
 } from './directives-structure'
+import { compileLiquidDirective } from './directive-liquid'
 import { MappingEvalError, toEvalError } from './eval-error'
 import { constantNode, type DirectiveCompiler, type KitNode, type Resolver } from './kit-node'
 
@@ -99,11 +108,19 @@ export const DELIBERATE_DIFFERENCES: ReadonlyArray<{ id: string; summary: string
   {
     id: 'strict-compile',
     summary:
-      'Mappings Segment accepts but misreads are compile errors: unknown directives or option keys, wrong option types, constant falsy @if conditions and @json values, "__proto__" mapping keys, @liquid, and the like.'
+      'Mappings Segment accepts but misreads are compile errors: unknown directives or option keys, wrong option types, constant falsy @if conditions and @json values, "__proto__" mapping keys, @liquid templates that are too long, do not parse or use a disabled or unknown filter, and the like.'
   },
   {
     id: 'deep-nesting',
     summary: 'Event data nested 10 000 levels deep maps fine; Segment throws RangeError from about 3 000 levels (removeUndefined, @flatten, @excludeWhenNull).'
+  },
+  {
+    id: 'liquid-counters',
+    summary: '@liquid {% increment %}/{% decrement %} counters live within one template; Segment writes them into the event, where later fields see them.'
+  },
+  {
+    id: 'liquid-utc-dates',
+    summary: "@liquid date filters read a zone-less ISO date-time as UTC and write UTC in any time zone; Segment's transform() uses the process's zone."
   }
 ])
 
@@ -123,7 +140,8 @@ const DIRECTIVES: Readonly<Record<string, DirectiveCompiler>> = Object.freeze({
   '@merge': compileMergeDirective,
   '@transform': compileTransformDirective,
   '@excludeWhenNull': compileExcludeWhenNullDirective,
-  '@coalesce': compileCoalesceDirective
+  '@coalesce': compileCoalesceDirective,
+  '@liquid': compileLiquidDirective
 })
 
 /** Every directive a mapping may use. */
@@ -220,9 +238,6 @@ function compileDirective(value: Record<string, unknown>, name: string, pointer:
     }
   }
   const at = childPointer(pointer, name)
-  if (name === '@liquid') {
-    throw new MappingError(at, '@liquid is not supported; use @template for text, @case/@replace to reshape it, or @if/@coalesce to choose values')
-  }
   const compileDirectiveFn = Object.hasOwn(DIRECTIVES, name) ? DIRECTIVES[name] : undefined
   if (compileDirectiveFn === undefined) {
     throw new MappingError(at, `unknown directive ${name}${didYouMean(name, DIRECTIVE_NAMES)}; the directives are ${DIRECTIVE_NAMES.join(', ')}`)
