@@ -209,11 +209,14 @@ function objectKeys(node: SchemaNode | undefined): string[] {
 }
 
 function discriminatorValues(union: SchemaNode, discriminator: string): unknown[] {
-  return (union._zod.def.options as SchemaNode[]).flatMap((option) => {
-    const shape = option._zod.def.shape as Record<string, SchemaNode> | undefined
-    const literal = shape?.[discriminator]?._zod.def.values
-    return Array.isArray(literal) ? literal : []
-  })
+  return (union._zod.def.options as SchemaNode[]).flatMap((option) => tagsOf(option, discriminator))
+}
+
+/** The values of one union member's discriminator field. */
+function tagsOf(option: SchemaNode, discriminator: string): unknown[] {
+  const shape = option._zod.def.shape as Record<string, SchemaNode> | undefined
+  const literal = shape?.[discriminator]?._zod.def.values
+  return Array.isArray(literal) ? literal : []
 }
 
 /**
@@ -250,7 +253,7 @@ function unwrap(start: SchemaNode, data: unknown): SchemaNode {
     const discriminator = def.discriminator as string | undefined
     const chosen =
       discriminator !== undefined
-        ? options.find((option) => discriminatorValues({ _zod: { def: { type: 'union', options: [option] } } }, discriminator).includes(isRecord(data) ? data[discriminator] : undefined))
+        ? options.find((option) => tagsOf(option, discriminator).includes(isRecord(data) ? data[discriminator] : undefined))
         : options.find((option) => option._zod.def.type === (Array.isArray(data) ? 'array' : isRecord(data) ? 'object' : ''))
     if (chosen === undefined) return schema
     schema = chosen
