@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { AdapterError } from './errors'
 import { BUILTIN_MAPPINGS_DIR, mappingsDir } from './cli/mappings-dir'
+import type { ImportCommandOptions } from './cli/import-command'
 import type { ReplayCommandOptions } from './cli/replay-command'
 
 // Each command's module is loaded when that command runs: `map` need not load express,
@@ -40,6 +41,19 @@ function buildProgram(): Command {
     .action(async (paths: string[], options) => {
       const { runCheck } = await import('./cli/check-command')
       if (!runCheck(paths, options, writeLine)) process.exitCode = EXIT.problems
+    })
+
+  program
+    .command('import')
+    .description("convert Segment's export of a Koala destination's subscriptions (Public API response or `terraform show -json`) into a mapping file")
+    .argument('<file>', 'the export; - for stdin')
+    .option('--out <file>', 'write the mapping file here instead of stdout')
+    .option('--force', 'with --out: replace an existing file')
+    .option('--base <file>', 'take version, Koala key, auth, identity and skip from this mapping file (default: the built-in default.json)')
+    .action(async (file: string, options: ImportCommandOptions) => {
+      const { runImport } = await import('./cli/import-command')
+      const status = runImport(file, options, (text) => process.stdout.write(text), (line) => process.stderr.write(line + '\n'))
+      if (status !== 0) process.exitCode = EXIT.problems
     })
 
   program

@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import type { z } from 'zod'
-import { AdapterError, childPointer, MappingError, MappingProblems, pointerOf } from '../errors'
-import { closestName } from './closest-name'
+import { AdapterError, childPointer, MappingError, MappingProblems } from '../errors'
+import { collectCompileProblems } from './collect-compile-problems'
 import { compileMapping, type CompiledMapping } from './compile-mapping'
+import { schemaProblems } from './describe-schema-issues'
 import { MappingFile, type SecretRef } from './mapping-file-schema'
 
 /** A workspace's mapping, loaded from its file and compiled. */
@@ -26,7 +26,7 @@ export function loadMappingFile(file: string): LoadedMapping {
     throw new MappingProblems([new MappingError('', `cannot read the file: ${(error as Error).message}`, file)])
   }
   try {
-    const compiled = compileMapping(parseMappingText(text))
+    const compiled = compileMappingText(text)
     return { workspace: path.basename(file, '.json'), file, compiled }
   } catch (error) {
     if (error instanceof MappingProblems || error instanceof MappingError) throw error.inFile(file)
@@ -34,8 +34,37 @@ export function loadMappingFile(file: string): LoadedMapping {
   }
 }
 
-/** Parses and validates a mapping file's text (no file name yet: the caller adds it). */
+/**
+ * Parses, validates and compiles a mapping file's text (no file name yet: the caller adds it).
+ * When anything is wrong, throws every problem of the text together, in the file's order:
+ * schema, directives and FQL alike, so one `check` run shows them all.
+ */
+export function compileMappingText(text: string): CompiledMapping {
+  const raw = parseDocument(text)
+  const problems = schemaProblems(raw)
+  if (problems.length === 0) {
+    try {
+      return compileMapping(MappingFile.parse(raw))
+    } catch (error) {
+      if (error instanceof MappingProblems) problems.push(...error.problems)
+      else if (error instanceof MappingError) problems.push(error)
+      else throw error
+    }
+  }
+  // The compiler stops at a mapping's first problem and needs a valid file; this finds the rest.
+  problems.push(...collectCompileProblems(raw))
+  throw new MappingProblems(inDocumentOrder(withoutRepeats(problems), raw))
+}
+
+/** Parses and validates a mapping file's text against the schema only (no directives compiled). */
 export function parseMappingText(text: string): MappingFile {
+  const raw = parseDocument(text)
+  const problems = schemaProblems(raw)
+  if (problems.length > 0) throw new MappingProblems(inDocumentOrder(problems, raw))
+  return MappingFile.parse(raw)
+}
+
+function parseDocument(text: string): unknown {
   let raw: unknown
   try {
     raw = JSON.parse(text)
@@ -46,9 +75,7 @@ export function parseMappingText(text: string): MappingFile {
   if (forbidden.length > 0) {
     throw new MappingProblems(forbidden.map((pointer) => new MappingError(pointer, 'this key is not allowed: "__proto__" names a JavaScript prototype')))
   }
-  const parsed = MappingFile.safeParse(raw)
-  if (!parsed.success) throw new MappingProblems(parsed.error.issues.flatMap((issue) => issueToProblems(issue, raw)))
-  return parsed.data
+  return raw
 }
 
 /** Mapping files of a folder: every `*.json` except the JSON Schema. */
@@ -103,52 +130,38 @@ function findForbiddenKeys(root: unknown): string[] {
   return found.sort()
 }
 
-function issueToProblems(issue: z.core.$ZodIssue, raw: unknown): MappingError[] {
-  const pointer = pointerOf(issue.path)
-  if (issue.code === 'unrecognized_keys') {
-    const allowed = allowedKeysAt(issue.path, raw)
-    return issue.keys.map((key) => {
-      const guess = closestName(key, allowed)
-      const hint = guess !== undefined ? `; did you mean "${guess}"?` : allowed.length > 0 ? `; expected one of: ${allowed.join(', ')}` : ''
-      return new MappingError(childPointer(pointer, key), `unknown field "${key}"${hint}`)
-    })
-  }
-  return [new MappingError(pointer, issue.message)]
+function withoutRepeats(problems: MappingError[]): MappingError[] {
+  const seen = new Set<string>()
+  return problems.filter((problem) => {
+    const key = `${problem.pointer}\u0000${problem.detail}`
+    if (seen.has(key)) return false
+    seen.add(key)
+    return true
+  })
 }
 
-type Introspectable = { _zod: { def: Record<string, unknown> & { type: string } } }
+/** Sorts problems as their places appear in the file (a missing field sorts after its siblings); stable. */
+function inDocumentOrder(problems: MappingError[], raw: unknown): MappingError[] {
+  const positions = problems.map((problem) => positionOf(problem.pointer, raw))
+  const order = problems.map((_, i) => i)
+  order.sort((a, b) => comparePositions(positions[a], positions[b]) || a - b)
+  return order.map((i) => problems[i])
+}
 
-/** The keys the schema allows at `path` in this document, to suggest a fix for a typo. */
-function allowedKeysAt(path: readonly PropertyKey[], raw: unknown): string[] {
-  let schema = MappingFile as unknown as Introspectable
-  let data = raw
-  const unwrap = (): void => {
-    for (;;) {
-      const def = schema._zod.def
-      if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') schema = def.innerType as Introspectable
-      else if (def.type === 'union') {
-        const options = def.options as Introspectable[]
-        const discriminator = def.discriminator as string | undefined
-        const tag = discriminator !== undefined ? (data as Record<string, unknown> | undefined)?.[discriminator] : undefined
-        const chosen = options.find((option) => {
-          const shape = option._zod.def.shape as Record<string, Introspectable> | undefined
-          const literal = discriminator !== undefined ? shape?.[discriminator]?._zod.def.values : undefined
-          return Array.isArray(literal) ? literal.includes(tag) : option._zod.def.type === 'object'
-        })
-        if (chosen === undefined) return
-        schema = chosen
-      } else return
-    }
+function positionOf(pointer: string, raw: unknown): number[] {
+  if (pointer === '') return []
+  const position: number[] = []
+  let value = raw
+  for (const token of pointer.slice(1).split('/').map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'))) {
+    const keys = typeof value === 'object' && value !== null ? Object.keys(value) : []
+    const index = keys.indexOf(token)
+    position.push(index === -1 ? keys.length : index)
+    value = index === -1 ? undefined : (value as Record<string, unknown>)[token]
   }
-  unwrap()
-  for (const token of path) {
-    const def = schema._zod.def
-    if (def.type === 'object') schema = (def.shape as Record<string, Introspectable>)[String(token)]
-    else if (def.type === 'array') schema = def.element as Introspectable
-    else return []
-    if (schema === undefined) return []
-    data = (data as Record<string, unknown> | undefined)?.[String(token)]
-    unwrap()
-  }
-  return schema._zod.def.type === 'object' ? Object.keys(schema._zod.def.shape as object) : []
+  return position
+}
+
+function comparePositions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return a.length - b.length
 }

@@ -143,4 +143,105 @@ describe('koala-adapter check', function () {
     expect(run.status).to.equal(2)
     expect(run.stderr).to.contain('no such file or folder: nowhere/')
   })
+
+  it('lists every problem of every file in one run: schema, directives and FQL, each once, in plain words', () => {
+    const dir = tempDir('check-')
+    const config = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
+    config.koala.publicApiKey = 'pk_live_not_echoed'
+    config.subscriptions[0].subscribe = 'type = "track" and'
+    delete config.subscriptions[0].mapping.event
+    config.subscriptions[0].mapping.properties = { '@paht': '$.properties' }
+    config.subscriptions[0].mapping.context = { '@iff': {} }
+    config.subscriptions[1].partnerAction = 'identity'
+    writeFileSync(path.join(dir, 'a.json'), JSON.stringify(config))
+    const segmentShaped = JSON.parse(readFileSync(path.join(ROOT, 'mappings', 'default.json'), 'utf8'))
+    segmentShaped.subscriptions[0] = { name: 'Track', enabled: true, trigger: 'type = "track"', actionSlug: 'track', actionId: 'x', settings: {} }
+    writeFileSync(path.join(dir, 'b.json'), JSON.stringify(segmentShaped))
+    const run = spawnSync(process.execPath, [BIN, 'check', dir], { cwd: ROOT, encoding: 'utf8' })
+    expect(run.status).to.equal(1)
+    const a = path.join(dir, 'a.json')
+    expect(run.stdout.trim().split('\n').map((line) => line.replace(/(: [^:]*): .*$/, '$1'))).to.deep.equal([
+      `${a}: /koala/publicApiKey`,
+      `${a}: /subscriptions/0/subscribe`,
+      `${a}: /subscriptions/0/mapping/properties/@paht`,
+      `${a}: /subscriptions/0/mapping/context/@iff`,
+      `${a}: /subscriptions/0/mapping/event`,
+      `${a}: /subscriptions/1/partnerAction`,
+      `${path.join(dir, 'b.json')}: /subscriptions/0`
+    ])
+    expect(run.stdout).to.contain(`${a}: /subscriptions/0/mapping/event: required field "event" is missing\n`)
+    expect(run.stdout).to.contain(`${a}: /subscriptions/1/partnerAction: "partnerAction" must be one of track, identify, page, group; did you mean "identify"?\n`)
+    expect(run.stdout).to.contain(`${a}: /koala/publicApiKey: a secret must be an { "env": "NAME" } reference`)
+    expect(run.stdout).to.match(/b\.json: \/subscriptions\/0: this subscription is in Segment's Public API \/ Terraform shape .*koala-adapter import FILE/)
+    expect(run.stdout).not.to.contain('pk_live_not_echoed')
+  })
+})
+
+describe('koala-adapter import', function () {
+  this.timeout(60_000)
+  const PUBLIC_API = path.join('test', 'fixtures', 'segment-koala-subscriptions.public-api.json')
+  const TERRAFORM = path.join('test', 'fixtures', 'segment-koala-subscriptions.terraform.json')
+  /** The CLI's output as text (import prints a mapping file, not NDJSON). */
+  const run_ = (args: string[], input?: string) => spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, input, encoding: 'utf8', timeout: 60_000 })
+
+  it('writes a mapping file from a Public API export that check accepts, and says on stderr what it left out', () => {
+    const out = path.join(tempDir('import-'), 'acme.json')
+    const run = run_(['import', PUBLIC_API, '--out', out])
+    expect(run.status, run.stderr).to.equal(0)
+    expect(run.stdout).to.equal('')
+    expect(run.stderr.trim().split('\n')).to.deep.equal([
+      `${PUBLIC_API}: /data/subscriptions/0: "enable_batching" not carried over: the adapter batches on its own (per person, up to 30 per Koala request)`,
+      `${PUBLIC_API}: /data/subscriptions/0: "batch_size" not carried over: the adapter batches on its own (per person, up to 30 per Koala request)`,
+      `${PUBLIC_API}: /data/subscriptions/3: subscription "Send to webhook" not imported: its action "send" is not one of Koala's (track, identify)`,
+      `koala-adapter import: imported 3 of 4 subscriptions into ${out}`
+    ])
+    const check = run_(['check', out])
+    expect(check.stdout.trim(), check.stdout).to.equal(`ok ${out}`)
+    expect(check.status).to.equal(0)
+    const mapped = cli(['map', '--mapping', out], JSON.stringify({ type: 'identify', traits: { email: 'ada@example.com' }, messageId: 'm-1', timestamp: '2026-01-02T03:04:05Z' }))
+    expect(mapped.lines[0].outcome, mapped.stdout).to.equal('send')
+  })
+
+  it('reads terraform show -json from stdin and prints the mapping file on stdout', () => {
+    const run = run_(['import', '-'], readFileSync(path.join(ROOT, TERRAFORM), 'utf8'))
+    expect(run.status, run.stderr).to.equal(0)
+    const mapping = JSON.parse(run.stdout)
+    expect(mapping.subscriptions.map((s: { partnerAction: string }) => s.partnerAction)).to.deep.equal(['track', 'identify'])
+    expect(run.stderr).to.contain('stdin: /values/root_module/child_modules/0/resources/0: subscription "Identify Calls" names no action slug: imported as identify')
+  })
+
+  it('refuses to replace a file without --force, and what is not an export; exits 1 when nothing could be imported', () => {
+    const dir = tempDir('import-')
+    const out = path.join(dir, 'acme.json')
+    writeFileSync(out, 'keep me')
+    const refused = run_(['import', PUBLIC_API, '--out', out])
+    expect(refused.status).to.equal(2)
+    expect(refused.stderr).to.contain(`--out ${out} exists; add --force to replace it`)
+    expect(readFileSync(out, 'utf8')).to.equal('keep me')
+    expect(run_(['import', PUBLIC_API, '--out', out, '--force']).status).to.equal(0)
+    expect(JSON.parse(readFileSync(out, 'utf8')).subscriptions).to.have.length(3)
+
+    const notExport = run_(['import', path.join('mappings', 'default.json')])
+    expect(notExport.status).to.equal(2)
+    expect(notExport.stderr).to.contain('not a Segment export')
+
+    const webhookOnly = path.join(dir, 'webhook.json')
+    writeFileSync(webhookOnly, JSON.stringify({ data: { subscriptions: [{ name: 'Hook', trigger: 'type = "track"', actionSlug: 'send', settings: {} }] } }))
+    const nothing = run_(['import', webhookOnly])
+    expect(nothing.status).to.equal(1)
+    expect(nothing.stdout).to.equal('')
+    expect(nothing.stderr).to.contain('nothing imported: none of the 1 subscriptions')
+  })
+
+  it('exits 1 and names each problem when the imported subscriptions do not pass check', () => {
+    const dir = tempDir('import-')
+    const file = path.join(dir, 'export.json')
+    writeFileSync(file, JSON.stringify({ data: { subscriptions: [{ name: 'T', trigger: 'type = "track" and', actionSlug: 'track', settings: { event: { '@paht': '$.event' } } }] } }))
+    const run = run_(['import', file])
+    expect(run.status).to.equal(1)
+    expect(run.stderr).to.contain('stdout: /subscriptions/0/subscribe: FQL has a dangling `and`')
+    expect(run.stderr).to.contain('stdout: /subscriptions/0/mapping/event/@paht: unknown directive @paht')
+    expect(run.stderr).to.contain('it does not pass `check` yet')
+    expect(JSON.parse(run.stdout).subscriptions).to.have.length(1)
+  })
 })

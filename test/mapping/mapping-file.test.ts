@@ -3,21 +3,15 @@ import { expect } from 'chai'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { AdapterError, MappingProblems } from '../../src/errors'
-import { loadMappingFile, parseMappingText, resolveSecret, workspaceFile } from '../../src/mapping/load-mapping'
+import { loadMappingFile, resolveSecret, workspaceFile } from '../../src/mapping/load-mapping'
 import { JSON_SCHEMA_PATH, mappingJsonSchema } from '../../src/mapping/write-json-schema'
 
 const DEFAULT = path.join(__dirname, '..', '..', 'mappings', 'default.json')
 const defaultConfig = () => JSON.parse(readFileSync(DEFAULT, 'utf8'))
 
-/** The problems a mapping text has, as `<pointer>: <message>` lines. */
+/** The problems a mapping text has, as `<pointer>: <message>` lines, in the order `check` shows them. */
 function problemsOf(config: unknown): string[] {
   const text = typeof config === 'string' ? config : JSON.stringify(config)
-  try {
-    parseMappingText(text)
-  } catch (error) {
-    if (error instanceof MappingProblems) return error.problems.map((problem) => problem.message)
-    throw error
-  }
   try {
     const dir = tempDir('mapping-')
     const file = path.join(dir, 'ws.json')
@@ -70,13 +64,113 @@ describe('mapping files', () => {
     delete config.version
     config.subscriptions[1].partnerAction = 'identity'
     config.koala.publicApiKey = 'pk_live_123'
+    expect(problemsOf(config)).to.deep.equal([
+      '/koala/publicApiKey: a secret must be an { "env": "NAME" } reference; put the value itself in that environment variable',
+      '/subscriptions/1/partnerAction: "partnerAction" must be one of track, identify, page, group; did you mean "identify"?',
+      '/version: required field "version" is missing; it must be 1'
+    ])
+  })
+
+  it('lists schema, directive and FQL problems together, every one of each mapping, in the file\'s order', () => {
+    const config = defaultConfig()
+    config.koala.baseUrl = 'not a url'
+    config.subscriptions[0].subscribe = 'type = "track" and'
+    delete config.subscriptions[0].mapping.event
+    config.subscriptions[0].mapping.properties = { plan: { '@paht': '$.plan' }, seats: { '@path': '$.seats' }, owner: { '@iff': {} } }
+    config.subscriptions[0].mapping.context = { '@literal': 1, '@path': '$.context' }
+    config.subscriptions[1].mapping.traits = { '@tempalte': '{{traits}}' }
     const problems = problemsOf(config)
-    expect(problems).to.have.length(3)
-    expect(problems).to.include("/subscriptions/1/partnerAction: Invalid discriminator value. Expected 'track' | 'identify' | 'page' | 'group'")
-    expect(problems).to.include('/version: Invalid input: expected 1')
-    expect(problems).to.include(
-      '/koala/publicApiKey: a secret must be an { "env": "NAME" } reference; put the value itself in that environment variable'
-    )
+    expect(problems.map((problem) => problem.replace(/: .*$/, ''))).to.deep.equal([
+      '/koala/baseUrl',
+      '/subscriptions/0/subscribe',
+      '/subscriptions/0/mapping/properties/plan/@paht',
+      '/subscriptions/0/mapping/properties/owner/@iff',
+      '/subscriptions/0/mapping/context/@path',
+      '/subscriptions/0/mapping/event',
+      '/subscriptions/1/mapping/traits/@tempalte'
+    ])
+    expect(problems).to.include('/koala/baseUrl: "baseUrl" must be a URL (https://…)')
+    expect(problems).to.include('/subscriptions/0/mapping/event: required field "event" is missing')
+    expect(problems.find((problem) => problem.startsWith('/subscriptions/0/subscribe'))).to.match(/dangling `and`/)
+  })
+
+  it('still checks the directives and FQL of a file whose schema fails, and each problem once', () => {
+    const config = defaultConfig()
+    delete config.identity
+    config.subscriptions[0].mapping.event = { '@paht': '$.event' }
+    config.subscriptions[2].subscribe = 'type = "page" and or'
+    const problems = problemsOf(config)
+    expect(problems.map((problem) => problem.replace(/: .*$/, ''))).to.deep.equal([
+      '/subscriptions/0/mapping/event/@paht',
+      '/subscriptions/2/subscribe',
+      '/identity'
+    ])
+    expect(problems[2]).to.equal('/identity: required field "identity" is missing')
+  })
+
+  it('checks a subscription with a wrong or missing partnerAction as the action it most likely means', () => {
+    const config = defaultConfig()
+    config.subscriptions[1].partnerAction = 'identity'
+    config.subscriptions[1].mapping.evnt = { '@path': '$.event' }
+    delete config.subscriptions[0].partnerAction
+    config.subscriptions[0].mapping.proprties = { '@path': '$.properties' }
+    expect(problemsOf(config)).to.deep.equal([
+      '/subscriptions/0/mapping/proprties: unknown field "proprties"; did you mean "properties"?',
+      '/subscriptions/0/partnerAction: required field "partnerAction" is missing; it is one of track, identify, page, group',
+      '/subscriptions/1/partnerAction: "partnerAction" must be one of track, identify, page, group; did you mean "identify"?',
+      '/subscriptions/1/mapping/evnt: unknown field "evnt"; expected one of: sent_at, message_id, context, email, profile_id, traits'
+    ])
+  })
+
+  it('says in plain words what a value should be, never echoing the value', () => {
+    const config = defaultConfig()
+    config.subscriptions[0].enabled = 'sk_live_do_not_echo'
+    config.subscriptions[0].name = ''
+    config.identity.email.transform = ['upper']
+    config.identity.profile_id.paths = []
+    config.skip.types = 'track'
+    const problems = problemsOf(config)
+    expect(problems).to.deep.equal([
+      '/identity/email/transform/0: entry 0 of "transform" must be one of trim, lowercase',
+      '/identity/profile_id/paths: "paths" must have at least 1 entry',
+      '/skip/types: "types" must be a list whose entries are each one of track, identify, page, screen, group, alias, not a string',
+      '/subscriptions/0/name: "name" must not be empty',
+      '/subscriptions/0/enabled: "enabled" must be true or false, not a string'
+    ])
+  })
+
+  it('gives the { "env": NAME } message for an inline secret in every secret field', () => {
+    const config = defaultConfig()
+    config.koala.publicApiKey = 'pk_1'
+    config.auth.sharedSecret = 'shh'
+    config.auth.writeKeys = ['wk_1', { env: 'SEGMENT_WRITE_KEY' }]
+    const secret = 'a secret must be an { "env": "NAME" } reference; put the value itself in that environment variable'
+    expect(problemsOf(config)).to.deep.equal([`/koala/publicApiKey: ${secret}`, `/auth/sharedSecret: ${secret}`, `/auth/writeKeys/0: ${secret}`])
+    config.auth.sharedSecret = ['one', 'two']
+    config.auth.writeKeys = 'wk_1'
+    delete config.koala.publicApiKey
+    expect(problemsOf(config)).to.deep.equal([
+      `/koala/publicApiKey: required field "publicApiKey" is missing; give it as { "env": "NAME" }`,
+      `/auth/sharedSecret/0: ${secret}`,
+      `/auth/sharedSecret/1: ${secret}`,
+      `/auth/writeKeys: ${secret}`
+    ])
+    expect(problemsOf(config).join('\n')).not.to.match(/pk_1|shh|wk_1|one|two/)
+  })
+
+  it('names a subscription in Segment\'s Public API or Terraform shape, and a whole Segment export, with how to convert it', () => {
+    const config = defaultConfig()
+    config.subscriptions[0] = { name: 'Track', enabled: true, trigger: 'type = "track"', actionSlug: 'track', actionId: 'a1', settings: { event: { '@path': '$.event' } } }
+    config.subscriptions[1] = { name: 'Identify', enabled: true, trigger: 'type = "identify"', action_id: 'a2', settings: '{}' }
+    const problems = problemsOf(config)
+    expect(problems).to.have.length(2)
+    expect(problems[0]).to.match(/^\/subscriptions\/0: this subscription is in Segment's Public API \/ Terraform shape \(trigger, actionId, actionSlug, settings\);.*koala-adapter import FILE/)
+    expect(problems[1]).to.match(/^\/subscriptions\/1: .*\(trigger, settings, action_id\).*koala-adapter import FILE/)
+
+    expect(problemsOf({ data: { subscriptions: [] } })).to.deep.equal([
+      "/: this is Segment's Public API list of a destination's subscriptions, not a mapping file; convert it with `koala-adapter import FILE` (see the README, \"koala-adapter import\")"
+    ])
+    expect(problemsOf({ format_version: '1.0', values: { root_module: {} } })[0]).to.match(/^\/: this is `terraform show -json` output, not a mapping file; convert it with `koala-adapter import FILE`/)
   })
 
   it('refuses a __proto__ key anywhere in the file', () => {
