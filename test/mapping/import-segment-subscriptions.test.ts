@@ -106,10 +106,7 @@ describe('importing Segment\'s export of a Koala destination', () => {
     expect(() => importSegmentSubscriptions(base(), base())).to.throw(AdapterError, /not a Segment export/)
   })
 
-  // LEAD (issue 11, outcome 2): un-skip once the partner actions take Segment's Koala fields
-  // (traits and device_ip on track, device_ip on identify). Import reads the fields from the
-  // schema, so nothing else needs to change for this to pass.
-  it.skip('carries over every field of Segment\'s Koala Cloud presets, and the result passes check', () => {
+  it('carries over every field of Segment\'s Koala Cloud presets, and the result passes check', () => {
     const result = importSegmentSubscriptions(readJson('test/fixtures/segment-koala-presets.public-api.json'), base())
     expect(result.notes).to.deep.equal([])
     const subscriptions = (result.mapping as { subscriptions: any[] }).subscriptions
