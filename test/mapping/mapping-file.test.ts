@@ -118,7 +118,7 @@ describe('mapping files', () => {
       '/subscriptions/0/mapping/proprties: unknown field "proprties"; did you mean "properties"?',
       '/subscriptions/0/partnerAction: required field "partnerAction" is missing; it is one of track, identify, page, group',
       '/subscriptions/1/partnerAction: "partnerAction" must be one of track, identify, page, group; did you mean "identify"?',
-      '/subscriptions/1/mapping/evnt: unknown field "evnt"; expected one of: sent_at, message_id, context, email, profile_id, traits'
+      '/subscriptions/1/mapping/evnt: unknown field "evnt"; expected one of: sent_at, message_id, context, email, profile_id, device_ip, traits'
     ])
   })
 
