@@ -10,6 +10,7 @@ export const BUILTIN_DEFAULT = path.join(ROOT, 'mappings', 'default.json')
 export const KOALA_KEY = 'pk_test_9f8e7d'
 export const WRITE_KEY = 'wk_test_1a2b3c'
 export const SHARED_SECRET = 'shh-test-secret'
+export const WEBHOOK_TOKEN = 'tok-test-4d5e6f'
 
 /** Log lines a service wrote, kept in memory so tests can read them. */
 export class LogCapture extends Writable {
