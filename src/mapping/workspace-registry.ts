@@ -175,6 +175,8 @@ export class WorkspaceRegistry {
       else if (unsignedWebhooks) notice(`${missing}: /webhook/${name} accepts UNSIGNED requests (ALLOW_UNSIGNED_WEBHOOKS is set)`)
       else notice(`${missing}: /webhook/${name} is closed (401) until a secret is set, or ALLOW_UNSIGNED_WEBHOOKS=true`)
     }
+    const trustSignedFirstEvent = config.auth?.trustSignedFirstEvent ?? false
+    if (trustSignedFirstEvent && sharedSecrets.length > 0) notice('auth.trustSignedFirstEvent is set: whoever captured one signed event can append any events to a batch')
 
     const keyRefs = config.auth?.writeKeys ?? []
     const writeKeys = keyRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
@@ -192,8 +194,6 @@ export class WorkspaceRegistry {
       this.announced.set(name, said)
       for (const message of notices) this.events.notice(message)
     }
-    const trustSignedFirstEvent = config.auth?.trustSignedFirstEvent ?? false
-    if (trustSignedFirstEvent && sharedSecrets.length > 0) notice('auth.trustSignedFirstEvent is set: a captured signed event lets anyone append events to a batch')
     return { name, file, compiled, koala, sharedSecrets, unsignedWebhooks, tokenDigests, trustSignedFirstEvent, writeKeys, acceptsAnyWriteKey }
   }
 }
