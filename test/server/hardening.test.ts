@@ -2,9 +2,7 @@ import { expect } from 'chai'
 import { gzipSync } from 'node:zlib'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
-import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, WEBHOOK_TOKEN, WRITE_KEY, type Harness } from './service-harness'
-
-const ADMIN_TOKEN = 'admin-test-token-0123456789'
+import { ADMIN, ADMIN_TOKEN, defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, WEBHOOK_TOKEN, WRITE_KEY, type Harness } from './service-harness'
 
 describe('hardening (issue 12)', function () {
   this.timeout(20_000)
@@ -146,7 +144,7 @@ describe('hardening (issue 12)', function () {
   describe('workspace names are for the operator', () => {
     it('shows /readyz\'s workspaces and /metrics only with ADMIN_TOKEN', async () => {
       expect(await (await fetch(`${service.url}/readyz`)).json()).to.deep.equal({ ready: true })
-      const admin = { authorization: `Bearer ${ADMIN_TOKEN}` }
+      const admin = ADMIN
       expect(await (await fetch(`${service.url}/readyz`, { headers: admin })).json()).to.deep.equal({ ready: true, workspaces: ['default'] })
       const anonymous = await fetch(`${service.url}/metrics`)
       expect(anonymous.status).to.equal(401)
