@@ -81,7 +81,10 @@ export async function inflateBody(body: ReceivedBody, maxBodyBytes: number): Pro
  * the whole body. Stops at `maxBodyBytes` like `inflateBody`.
  */
 export async function inflatePrefix(body: ReceivedBody, maxBodyBytes: number, enough: (prefix: Buffer) => boolean): Promise<Buffer> {
-  if (body.encoding === 'identity') return body.bytes
+  if (body.encoding === 'identity') {
+    if (body.bytes.length > maxBodyBytes) throw inflateError({ code: 'ERR_BUFFER_TOO_LARGE' }, maxBodyBytes)
+    return body.bytes
+  }
   const inflater = INFLATERS[body.encoding].stream()
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = []

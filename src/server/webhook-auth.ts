@@ -32,14 +32,16 @@ export function webhookCredentials(workspace: Workspace | undefined, authorizati
   }
   if (workspace?.unsignedWebhooks === true) return { kind: 'open' }
   if (signature === undefined) throw new AdapterError('UNAUTHORIZED', NO_CREDENTIALS)
+  if (!/^\s*[0-9a-fA-F]{40}\s*$/.test(signature)) throw new AdapterError('UNAUTHORIZED', WRONG_SIGNATURE)
   return { kind: 'signature', header: signature }
 }
 
 /**
  * The body of an authenticated webhook, inflated and parsed. A signed request is
- * parsed only after its signature matched: an object's over its raw bytes; a batch's
- * over its first event, the only part inflated, scanned and parsed before that (a
- * batch of more events then needs `trustSignedFirstEvent`, the rest is not signed).
+ * parsed only after its signature matched: an object's over its raw bytes (inflated
+ * no further than one event may be); a batch's over its first event, the only part
+ * inflated, scanned and parsed before that (a batch of more events then needs
+ * `trustSignedFirstEvent`: the rest is not signed).
  */
 export async function readWebhookBody(
   body: ReceivedBody,
@@ -65,7 +67,11 @@ async function checkSignature(
   const first = firstElement(prefix.subarray(0, window))
   switch (first.kind) {
     case 'not-array': {
-      const raw = await inflateBody(body, config.maxBodyBytes)
+      // One event, which Segment keeps under maxEventBytes: a larger body is refused before it is inflated or hashed whole.
+      const raw = await inflatePrefix(body, window, () => false).catch((error: unknown) => {
+        if (error instanceof AdapterError && error.code === 'BODY_TOO_LARGE') throw new AdapterError('BODY_TOO_LARGE', `a single event is over ${config.maxEventBytes} bytes`)
+        throw error
+      })
       if (!verifySignature(raw, header, secrets)) throw new AdapterError('UNAUTHORIZED', WRONG_SIGNATURE)
       return
     }

@@ -47,6 +47,15 @@ describe('hardening (issue 12)', function () {
       expect((await response.json()).error).to.equal('X-Signature does not match the body')
     })
 
+    it('refuses a signed object over one event\'s size before inflating or hashing it whole', async () => {
+      const bomb = Buffer.from(JSON.stringify({ type: 'track', pad: ' '.repeat(8 * 1024 * 1024) }))
+      const response = await gzipPost(hook(), bomb, { 'x-signature': signBody('{}', SHARED_SECRET) })
+      expect(response.status).to.equal(413)
+      expect((await response.json()).error).to.equal('a single event is over 32768 bytes')
+      const plain = await post(hook(), JSON.stringify(trackEvent(5, { pad: 'x'.repeat(40 * 1024) })), { 'x-signature': signBody('{}', SHARED_SECRET) })
+      expect(plain.status).to.equal(413)
+    })
+
     it('reads the Tracking API write key from the header before the body, and from the body without parsing it', async () => {
       const bomb = Buffer.from(`{"batch":[${' '.repeat(8 * 1024 * 1024)}]}`)
       const basic = `Basic ${Buffer.from('wrong-key:').toString('base64')}`
