@@ -1,5 +1,6 @@
-/** `npm run bench [-- mapping|webhook|replay]`: each scenario prints ours next to its baseline from the same run. */
+/** `npm run bench [-- mapping|webhook|replay|attack]`: each scenario prints ours next to its baseline from the same run. */
 import os from 'node:os'
+import { attackBench } from './attack.bench'
 import { mappingBench } from './mapping.bench'
 import { replayBench } from './replay.bench'
 import { webhookBench } from './webhook.bench'
@@ -7,7 +8,8 @@ import { webhookBench } from './webhook.bench'
 const SCENARIOS: Record<string, () => Promise<{ lines: string[] }> | { lines: string[] }> = {
   mapping: mappingBench,
   webhook: webhookBench,
-  replay: replayBench
+  replay: replayBench,
+  attack: attackBench
 }
 
 async function main(): Promise<void> {

@@ -53,6 +53,8 @@ export const ServiceConfig = z.object({
   keepAliveTimeoutMs: int(5_000),
   /** Outside local mode a workspace without a shared secret refuses webhooks unless this is set. */
   allowUnsignedWebhooks: flag,
+  /** `Authorization: Bearer <ADMIN_TOKEN>` opens /metrics and /readyz's workspace list; unset, nobody sees them. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `koala-adapter sim` without --port. */
   simPort: int(8090),
   shutdownGraceMs: int(10_000),
@@ -99,6 +101,7 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   doorConcurrency: 'DOOR_CONCURRENCY',
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
   allowUnsignedWebhooks: 'ALLOW_UNSIGNED_WEBHOOKS',
+  adminToken: 'ADMIN_TOKEN',
   simPort: 'SIM_PORT',
   koalaBaseUrl: 'KOALA_BASE_URL',
   koalaMaxSockets: 'KOALA_MAX_SOCKETS',

@@ -111,7 +111,21 @@ export const MappingFile = z.strictObject({
         .union([SecretRef, z.array(SecretRef).min(1).max(2)])
         .optional()
         .describe('Webhook X-Signature secret; two during a rotation'),
-      writeKeys: z.array(SecretRef).optional().describe('Segment write keys that select this workspace')
+      writeKeys: z.array(SecretRef).optional().describe('Segment write keys that select this workspace'),
+      tokens: z
+        .array(SecretRef)
+        .min(1)
+        .max(2)
+        .optional()
+        .describe(
+          'Webhook bearer tokens (two during a rotation): a request with "Authorization: Bearer <token>" is authenticated whole, batches included. Set the header in the Webhooks (Actions) destination\'s Headers field'
+        ),
+      trustSignedFirstEvent: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Accept an Actions batch authenticated only by X-Signature. RISK: Segment signs only the first event of a batch, so whoever captured one signed request can append any events to it'
+        )
     })
     .optional(),
   identity: IdentityConfig,

@@ -4,6 +4,7 @@ import { MappingProblems } from '../errors'
 import type { CompiledMapping } from './compile-mapping'
 import { listMappingFiles, loadMappingFile, resolveSecret } from './load-mapping'
 import type { SecretRef } from './mapping-file-schema'
+import { tokenDigest } from './token-digest'
 
 /** A workspace ready to serve: its compiled mapping and its resolved secrets. */
 export type Workspace = {
@@ -13,8 +14,12 @@ export type Workspace = {
   koala: { baseUrl: string; publicApiKey: string }
   /** Webhook secrets (two during a rotation); empty with `unsignedWebhooks` false: the door is closed. */
   sharedSecrets: string[]
-  /** No secret, and unsigned webhooks allowed (local mode, or ALLOW_UNSIGNED_WEBHOOKS): announced. */
+  /** No secret and no token, and unsigned webhooks allowed (local mode, or ALLOW_UNSIGNED_WEBHOOKS): announced. */
   unsignedWebhooks: boolean
+  /** SHA-256 digests of the webhook bearer tokens (`auth.tokens`; two during a rotation). */
+  tokenDigests: Buffer[]
+  /** `auth.trustSignedFirstEvent`: a batch authenticated by X-Signature alone (which covers only its first event) is accepted. */
+  trustSignedFirstEvent: boolean
   /** Write keys that select this workspace on the Tracking API. */
   writeKeys: string[]
   /** Any write key selects this workspace (local mode only, announced at start-up). */
@@ -160,14 +165,18 @@ export class WorkspaceRegistry {
 
     const secretRefs = config.auth?.sharedSecret === undefined ? [] : [config.auth.sharedSecret].flat()
     const sharedSecrets = secretRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
-    const unsignedWebhooks = sharedSecrets.length === 0 && (localKoala !== undefined || this.settings.allowUnsignedWebhooks)
-    if (sharedSecrets.length === 0) {
+    const tokenRefs = config.auth?.tokens ?? []
+    const tokenDigests = tokenRefs.filter((ref) => isSet(env, ref)).map((ref) => tokenDigest(env[ref.env] as string))
+    const unsignedWebhooks = sharedSecrets.length === 0 && tokenDigests.length === 0 && (localKoala !== undefined || this.settings.allowUnsignedWebhooks)
+    if (sharedSecrets.length === 0 && tokenDigests.length === 0) {
       const names = secretRefs.map((ref) => ref.env).join(', ')
       const missing = `no webhook shared secret${names ? ` (${names} not set)` : ''}`
       if (localKoala !== undefined) notice(`${missing}: /webhook/${name} accepts UNSIGNED requests (insecure local mode)`)
       else if (unsignedWebhooks) notice(`${missing}: /webhook/${name} accepts UNSIGNED requests (ALLOW_UNSIGNED_WEBHOOKS is set)`)
       else notice(`${missing}: /webhook/${name} is closed (401) until a secret is set, or ALLOW_UNSIGNED_WEBHOOKS=true`)
     }
+    const trustSignedFirstEvent = config.auth?.trustSignedFirstEvent ?? false
+    if (trustSignedFirstEvent && sharedSecrets.length > 0) notice('auth.trustSignedFirstEvent is set: whoever captured one signed event can append any events to a batch')
 
     const keyRefs = config.auth?.writeKeys ?? []
     const writeKeys = keyRefs.filter((ref) => isSet(env, ref)).map((ref) => env[ref.env] as string)
@@ -185,7 +194,7 @@ export class WorkspaceRegistry {
       this.announced.set(name, said)
       for (const message of notices) this.events.notice(message)
     }
-    return { name, file, compiled, koala, sharedSecrets, unsignedWebhooks, writeKeys, acceptsAnyWriteKey }
+    return { name, file, compiled, koala, sharedSecrets, unsignedWebhooks, tokenDigests, trustSignedFirstEvent, writeKeys, acceptsAnyWriteKey }
   }
 }
 

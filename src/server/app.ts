@@ -10,9 +10,11 @@ import { eventsOf } from './door-events'
 import type { Metrics } from './metrics'
 import { AdapterError } from '../errors'
 import { ERROR_STATUS } from './error-status'
-import { decodeBody, rawJsonBody, requestError } from './read-body'
-import { verifySignature } from './signature'
-import { writeKeyOf } from './write-key'
+import { inflateBody, parseJson, receiveBody, requestError, type ReceivedBody } from './read-body'
+import { bearerOf, verifyBearer } from './signature'
+import { readWebhookBody, webhookCredentials, type WebhookCredentials } from './webhook-auth'
+import { writeKeyOfBody, writeKeyOfHeader } from './write-key'
+import { tokenDigest } from '../mapping/token-digest'
 
 export type AppDeps = {
   config: Readonly<ServiceConfig>
@@ -30,38 +32,40 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.set('etag', false)
-  const body = rawJsonBody(config)
+  const body = receiveBody(config)
+  const adminDigests = config.adminToken === undefined ? [] : [tokenDigest(config.adminToken)]
+  const isAdmin = (req: Request): boolean => {
+    const token = bearerOf(req.header('authorization'))
+    return token !== undefined && verifyBearer(token, adminDigests)
+  }
   const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })
-  app.get('/readyz', (_req, res) => {
-    res.status(registry.ready ? 200 : 503).json({ ready: registry.ready, workspaces: registry.names() })
+  // Workspace names are for the operator (ADMIN_TOKEN): a stranger could aim at them.
+  app.get('/readyz', (req, res) => {
+    res.status(registry.ready ? 200 : 503).json(isAdmin(req) ? { ready: registry.ready, workspaces: registry.names() } : { ready: registry.ready })
   })
-  app.get('/metrics', async (_req, res) => {
+  app.get('/metrics', async (req, res) => {
+    if (!isAdmin(req)) throw new AdapterError('UNAUTHORIZED', '/metrics needs Authorization: Bearer <ADMIN_TOKEN>')
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   })
 
   // What a webhook can be refused for without its body is checked before the body is read
-  // and inflated (up to maxBodyBytes): a stranger's request costs us only its headers.
+  // (up to maxBodyBytes): a request without credentials costs us only its headers. An
+  // unknown workspace is answered as a known one without the right credentials.
   const webhookGate = (req: Request, res: Response): void => {
     const workspace = registry.get(String(req.params.workspace))
-    if (workspace === undefined) throw new AdapterError('MAPPING_NOT_FOUND', `unknown workspace "${String(req.params.workspace).slice(0, 64)}"`)
-    if (workspace.sharedSecrets.length === 0 && !workspace.unsignedWebhooks) {
-      throw new AdapterError('UNAUTHORIZED', 'this workspace has no webhook shared secret configured, so it takes no webhooks')
-    }
-    if (workspace.sharedSecrets.length > 0 && req.header('x-signature') === undefined) throw new AdapterError('UNAUTHORIZED', 'X-Signature is required')
     res.locals.workspace = workspace
+    res.locals.credentials = webhookCredentials(workspace, req.header('authorization'), req.header('x-signature'))
   }
   app.post('/webhook/:workspace', timedBody('webhook', metrics, body, webhookGate), async (req, res) => {
     const deadline = Date.now() + config.requestBudgetMs
+    const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as Workspace | undefined, config)
+    // Only an unknown workspace's signature can never match: past this line the workspace exists.
     const workspace = res.locals.workspace as Workspace
-    const signature = req.header('x-signature')
-    const decoded = decodeBody(req, config)
-    if (workspace.sharedSecrets.length > 0 && !verifySignature(decoded.raw, decoded.json, signature, workspace.sharedSecrets)) {
-      throw new AdapterError('UNAUTHORIZED', 'X-Signature does not match the body')
-    }
+    res.locals.authenticated = workspace.name
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
@@ -69,19 +73,27 @@ export function createApp(deps: AppDeps): express.Express {
     send(res, answer)
   })
 
-  // The write key may be in the body, so only the call is checked before it is read.
-  const trackingGate = (req: Request): void => {
+  // A write key in the Authorization header is checked before the body is read; one in
+  // the body is found by a scan of its top-level keys, and the body parsed only after.
+  const trackingGate = (req: Request, res: Response): void => {
     const call = String(req.params.call)
     if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new AdapterError('NOT_FOUND', `unknown Tracking API call /v1/${call.slice(0, 32)}`)
+    const writeKey = writeKeyOfHeader(req.header('authorization'))
+    if (writeKey !== undefined) res.locals.workspace = workspaceOfKey(writeKey)
+  }
+  const workspaceOfKey = (writeKey: string | undefined): Workspace => {
+    if (writeKey === undefined) throw new AdapterError('UNAUTHORIZED', 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body')
+    const workspace = registry.byWriteKey(writeKey)
+    if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
+    return workspace
   }
   app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
     const deadline = Date.now() + config.requestBudgetMs
     const call = String(req.params.call)
-    const decoded = decodeBody(req, config)
-    const writeKey = writeKeyOf(req.header('authorization'), decoded.json)
-    if (writeKey === undefined) throw new AdapterError('UNAUTHORIZED', 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body')
-    const workspace = registry.byWriteKey(writeKey)
-    if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
+    const raw = await inflateBody(res.locals.body as ReceivedBody, config.maxBodyBytes)
+    const workspace = (res.locals.workspace as Workspace | undefined) ?? workspaceOfKey(writeKeyOfBody(raw))
+    res.locals.authenticated = workspace.name
+    const decoded = { raw, json: parseJson(raw, config) }
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
     const answer = await deliverEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, delivery)
@@ -93,8 +105,9 @@ export function createApp(deps: AppDeps): express.Express {
     const known = requestError(error)
     if (known !== undefined) {
       const status = ERROR_STATUS[known.code]
-      // Refusals are logged too: a flood of bad signatures must leave a trace. Our messages never hold secrets.
-      deps.logger.info({ method: req.method, path: req.path.slice(0, 80), status, code: known.code }, 'refused')
+      // Refusals are logged too: a flood of bad signatures must leave a trace. Our messages never hold secrets;
+      // the path may (a mistyped key in place of a workspace name), so only the door and an authenticated workspace are.
+      deps.logger.info({ method: req.method, door: res.locals.door ?? 'none', workspace: res.locals.authenticated, status, code: known.code }, 'refused')
       res.status(status).json({ error: known.message, code: known.code })
       return
     }
@@ -134,6 +147,7 @@ function withType(json: unknown, call: string): unknown {
  */
 function timedBody(route: string, metrics: Metrics, body: RequestHandler, gate: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
+    res.locals.door = route
     const end = metrics.httpLatency.startTimer({ route })
     res.on('finish', () => end({ status: String(res.statusCode) }))
     try {

@@ -1,51 +1,153 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { inspectJson } from './inspect-json'
+
+/** The Content-Encodings the doors inflate. */
+const INFLATERS = {
+  gzip: { whole: promisify(zlib.gunzip), stream: () => zlib.createGunzip() },
+  deflate: { whole: promisify(zlib.inflate), stream: () => zlib.createInflate() },
+  br: { whole: promisify(zlib.brotliDecompress), stream: () => zlib.createBrotliDecompress() }
+} as const
+type Encoding = keyof typeof INFLATERS | 'identity'
+
+/**
+ * A request body as it arrived: its bytes, still compressed when `encoding` says so.
+ * Nothing has inflated or parsed it: a door authenticates first, then pays for those.
+ */
+export type ReceivedBody = { bytes: Buffer; encoding: Encoding }
 
 /** What a door gets from a request body: the raw bytes (for signatures) and the decoded JSON. */
 export type DecodedBody = { raw: Buffer; json: unknown }
 
 /**
- * The body middleware of the doors: JSON content types only, gzip/deflate inflated
- * with the size limit applied after inflation (so a gzip bomb stops at the limit).
+ * The body middleware of the doors: JSON in UTF-8 only, read as it arrived (up to
+ * `maxBodyBytes`), without inflating it; the door inflates with `inflateBody`, which
+ * applies the same limit after inflation (so a gzip bomb stops at the limit).
  */
-export function rawJsonBody(config: Pick<ServiceConfig, 'maxBodyBytes'>) {
-  const raw = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: true })
+export function receiveBody(config: Pick<ServiceConfig, 'maxBodyBytes'>) {
+  const raw = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false })
   return (req: Request, res: Response, next: NextFunction) => {
-    const type = req.headers['content-type']
-    if (type === undefined || !/^application\/(.+\+)?json\b/i.test(type)) {
-      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 60))}`))
+    const problem = contentTypeProblem(req.headers['content-type'])
+    if (problem !== undefined) {
+      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', problem))
       return
     }
-    raw(req, res, next)
+    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+    if (encoding !== 'identity' && !(encoding in INFLATERS)) {
+      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 20))} is not supported; send gzip, deflate, br or none`))
+      return
+    }
+    // body-parser would inflate the whole body; the door inflates only what it needs, after authentication.
+    delete req.headers['content-encoding']
+    raw(req, res, (error?: unknown) => {
+      if (error === undefined) res.locals.body = { bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), encoding: encoding as Encoding } satisfies ReceivedBody
+      next(error)
+    })
   }
 }
 
-/** Decodes a request's JSON once, within our depth and key limits. */
-export function decodeBody(req: Request, config: Pick<ServiceConfig, 'maxJsonDepth' | 'maxJsonKeys'>): DecodedBody {
-  const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0)
-  if (raw.length === 0) throw new AdapterError('INPUT_INVALID', 'the request body is empty')
+/** Why a Content-Type is refused: JSON (`application/json` or `application/*+json`) in UTF-8 only. */
+function contentTypeProblem(type: string | undefined): string | undefined {
+  const [media, ...parameters] = (type ?? '').split(';')
+  if (!/^application\/([a-z0-9!#$&^_.-]+\+)?json$/i.test(media.trim())) {
+    return `Content-Type must be application/json, got ${type === undefined ? 'none' : JSON.stringify(type.slice(0, 60))}`
+  }
+  for (const parameter of parameters) {
+    const [name, value = ''] = parameter.split('=')
+    const charset = value.trim().replace(/^"(.*)"$/, '$1').toLowerCase()
+    if (name.trim().toLowerCase() === 'charset' && charset !== 'utf-8' && charset !== 'utf8') {
+      return `JSON bodies must be UTF-8, got charset ${JSON.stringify(charset.slice(0, 20))}`
+    }
+  }
+  return undefined
+}
+
+/** The whole body, inflated; BODY_TOO_LARGE once it passes `maxBodyBytes`. */
+export async function inflateBody(body: ReceivedBody, maxBodyBytes: number): Promise<Buffer> {
+  if (body.encoding === 'identity') return body.bytes
+  try {
+    return await INFLATERS[body.encoding].whole(body.bytes, { maxOutputLength: maxBodyBytes })
+  } catch (error) {
+    throw inflateError(error, maxBodyBytes)
+  }
+}
+
+/**
+ * The start of the inflated body, inflating until `enough` says so (checked each
+ * time the output doubles, so scanning costs at most twice the bytes inflated), or
+ * the whole body. Stops at `maxBodyBytes` like `inflateBody`.
+ */
+export async function inflatePrefix(body: ReceivedBody, maxBodyBytes: number, enough: (prefix: Buffer) => boolean): Promise<Buffer> {
+  if (body.encoding === 'identity') {
+    if (body.bytes.length > maxBodyBytes) throw inflateError({ code: 'ERR_BUFFER_TOO_LARGE' }, maxBodyBytes)
+    return body.bytes
+  }
+  const inflater = INFLATERS[body.encoding].stream()
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    let scannedAt = 0
+    let settled = false
+    const settle = (error: unknown, prefix?: Buffer) => {
+      if (settled) return
+      settled = true
+      inflater.destroy()
+      if (prefix !== undefined) resolve(prefix)
+      else reject(error)
+    }
+    inflater.on('data', (chunk: Buffer) => {
+      chunks.push(chunk)
+      size += chunk.length
+      if (size > maxBodyBytes) return settle(inflateError({ code: 'ERR_BUFFER_TOO_LARGE' }, maxBodyBytes))
+      if (size < scannedAt * 2) return
+      scannedAt = size
+      const prefix = Buffer.concat(chunks)
+      if (enough(prefix)) settle(undefined, prefix)
+    })
+    inflater.on('end', () => settle(undefined, Buffer.concat(chunks)))
+    inflater.on('error', (error) => settle(inflateError(error, maxBodyBytes)))
+    inflater.end(body.bytes)
+  })
+}
+
+function inflateError(error: unknown, maxBodyBytes: number): AdapterError {
+  if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') {
+    return new AdapterError('BODY_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes (after decompression)`)
+  }
+  return new AdapterError('INPUT_INVALID', 'the body could not be decompressed: it is not what its Content-Encoding says')
+}
+
+/** Decodes JSON once, within our depth and key limits; errors never quote the body back. */
+export function parseJson(raw: Buffer, config: Pick<ServiceConfig, 'maxJsonDepth' | 'maxJsonKeys'>, what = 'the body'): unknown {
+  if (raw.length === 0) throw new AdapterError('INPUT_INVALID', `${what} is empty`)
   let json: unknown
   try {
     json = JSON.parse(raw.toString('utf8'))
   } catch (error) {
-    throw new AdapterError('INPUT_INVALID', `the body is not valid JSON: ${(error as Error).message}`)
+    throw new AdapterError('INPUT_INVALID', `${what} is not valid JSON: ${syntaxProblem((error as Error).message)}`)
   }
   const problem = inspectJson(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
   if (problem !== undefined) throw new AdapterError('INPUT_INVALID', problem)
-  return { raw, json }
+  return json
 }
 
-/** Our error for what went wrong before a door ran: body-parser's (too large, bad encoding, aborted) or our own. */
+/** V8's JSON error without the excerpt of the input it quotes (a 400 never echoes the sender's body). */
+function syntaxProblem(message: string): string {
+  if (/end of JSON input/i.test(message)) return 'it ends too early'
+  const position = /at position (\d+)/.exec(message)
+  return position === null ? 'a syntax error' : `a syntax error at character ${position[1]}`
+}
+
+/** Our error for what went wrong before a door ran: body-parser's (too large, aborted) or our own. */
 export function requestError(error: unknown): AdapterError | undefined {
   if (error instanceof AdapterError) return error
   const e = error as { type?: string; status?: number; limit?: number; message?: string }
   switch (e.type) {
     case 'entity.too.large':
-      return new AdapterError('BODY_TOO_LARGE', `the body is larger than ${e.limit} bytes (after decompression)`)
-    case 'encoding.unsupported':
-      return new AdapterError('UNSUPPORTED_MEDIA_TYPE', e.message ?? 'unsupported Content-Encoding')
+      return new AdapterError('BODY_TOO_LARGE', `the body is larger than ${e.limit} bytes`)
     case 'request.aborted':
       return new AdapterError('INPUT_INVALID', 'the request was aborted')
     case 'request.size.invalid':

@@ -153,7 +153,16 @@ function announce(
     say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests`)
     say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
   } else {
-    say(`Koala: ${s.config.koalaBaseUrl}`)
+    say(`Koala: ${withoutCredentials(s.config.koalaBaseUrl)}`)
   }
   for (const notice of s.notices) say(`  ${notice}`)
+}
+
+/** A URL fit to print: a user name or password in it (`https://user:pass@host`) is masked. */
+function withoutCredentials(url: string): string {
+  const parsed = new URL(url)
+  if (parsed.username === '' && parsed.password === '') return url
+  parsed.username = '***'
+  parsed.password = parsed.password === '' ? '' : '***'
+  return parsed.toString()
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import nock from 'nock'
-import { KOALA_KEY, post, startHarness, trackEvent, type Harness } from './service-harness'
+import { ADMIN, ADMIN_TOKEN, KOALA_KEY, post, startHarness, trackEvent, type Harness } from './service-harness'
 
 const KOALA = 'http://koala.test'
 const BATCH = `/web/projects/${KOALA_KEY}/batch`
@@ -13,7 +13,7 @@ describe('Koala faults at the doors', function () {
     nock.disableNetConnect()
     nock.enableNetConnect(/127\.0\.0\.1|localhost/)
     service = await startHarness({
-      env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: `${KOALA}/web/projects` },
+      env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: `${KOALA}/web/projects`, ADMIN_TOKEN },
       overrides: { koalaBackoffBaseMs: 10, koalaBackoffMaxMs: 50, koalaTimeoutMs: 300, requestBudgetMs: 1_500 }
     })
   })
@@ -98,7 +98,7 @@ describe('Koala faults at the doors', function () {
   it('counts Koala requests by status and retries in /metrics', async () => {
     // The service is shared with the tests above: what counts is that this send moved each counter by its own share.
     const read = async () => {
-      const text = await (await fetch(`${service.url}/metrics`)).text()
+      const text = await (await fetch(`${service.url}/metrics`, { headers: ADMIN })).text()
       const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\d+)`, 'm').exec(text)?.[1] ?? 0)
       return {
         text,

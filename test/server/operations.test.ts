@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
-import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, WRITE_KEY } from './service-harness'
+import { ADMIN, ADMIN_TOKEN, defaultMapping, KOALA_KEY, WEBHOOK_TOKEN, post, SHARED_SECRET, startHarness, trackEvent, WRITE_KEY } from './service-harness'
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
   const end = Date.now() + ms
@@ -22,12 +22,12 @@ describe('operations', function () {
   after(() => sim.close())
 
   it('serves /healthz, /readyz and Prometheus /metrics', async () => {
-    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl } })
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, ADMIN_TOKEN } })
     try {
       expect(await (await fetch(`${service.url}/healthz`)).json()).to.deep.equal({ ok: true })
-      expect(await (await fetch(`${service.url}/readyz`)).json()).to.deep.equal({ ready: true, workspaces: ['default'] })
+      expect(await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()).to.deep.equal({ ready: true, workspaces: ['default'] })
       await post(`${service.url}/webhook/default`, [trackEvent(1), trackEvent(2, { context: {} })])
-      const metrics = await (await fetch(`${service.url}/metrics`)).text()
+      const metrics = await (await fetch(`${service.url}/metrics`, { headers: ADMIN })).text()
       expect(metrics).to.match(/koala_adapter_events_dropped_total\{workspace="default",reason="no_identity"\} 1/)
       expect(metrics).to.match(/koala_adapter_koala_requests_total\{endpoint="batch",status="200"\} 1/)
       expect(metrics).to.contain('koala_adapter_http_request_duration_seconds_bucket')
@@ -97,21 +97,22 @@ describe('operations', function () {
   })
 
   it('never logs a Koala key, a write key, a shared secret or an email', async () => {
-    const env = { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_WRITE_KEY: WRITE_KEY, SEGMENT_SHARED_SECRET: SHARED_SECRET }
+    const env = { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_WRITE_KEY: WRITE_KEY, SEGMENT_SHARED_SECRET: SHARED_SECRET, SEGMENT_WEBHOOK_TOKEN: WEBHOOK_TOKEN }
     const service = await startHarness({ env, overrides: { logLevel: 'trace' } })
     try {
       const body = JSON.stringify([trackEvent(1), trackEvent(2, { context: {} })])
-      await post(`${service.url}/webhook/default`, body, { 'x-signature': signBody(JSON.stringify(JSON.parse(body)[0]), SHARED_SECRET) })
+      expect((await post(`${service.url}/webhook/default`, body, { authorization: `Bearer ${WEBHOOK_TOKEN}` })).status).to.equal(200)
       await post(`${service.url}/webhook/default`, body, { 'x-signature': 'bad' })
+      await post(`${service.url}/webhook/default`, body, { 'x-signature': signBody(JSON.stringify(JSON.parse(body)[0]), SHARED_SECRET) })
       await post(`${service.url}/v1/batch`, { batch: [trackEvent(3)], writeKey: WRITE_KEY })
       await post(`${service.url}/v1/batch`, { batch: [trackEvent(3)], writeKey: 'wrong-key' })
       await sim.close().then(async () => {
-        await post(`${service.url}/webhook/default`, body, { 'x-signature': signBody(JSON.stringify(JSON.parse(body)[0]), SHARED_SECRET) })
+        await post(`${service.url}/webhook/default`, body, { authorization: `Bearer ${WEBHOOK_TOKEN}` })
         sim = await startSimulator({ port: 0 })
       })
       const everything = service.logs.text + '\n' + service.said.join('\n')
       expect(service.logs.lines.length).to.be.above(3)
-      for (const secret of [KOALA_KEY, WRITE_KEY, SHARED_SECRET, 'ada@example.com', 'Ada@Example.com']) {
+      for (const secret of [KOALA_KEY, WRITE_KEY, SHARED_SECRET, WEBHOOK_TOKEN, 'ada@example.com', 'Ada@Example.com']) {
         expect(everything).not.to.contain(secret)
       }
     } finally {

@@ -10,6 +10,10 @@ export const BUILTIN_DEFAULT = path.join(ROOT, 'mappings', 'default.json')
 export const KOALA_KEY = 'pk_test_9f8e7d'
 export const WRITE_KEY = 'wk_test_1a2b3c'
 export const SHARED_SECRET = 'shh-test-secret'
+export const WEBHOOK_TOKEN = 'tok-test-4d5e6f'
+export const ADMIN_TOKEN = 'admin-test-token-0123456789'
+/** The header that opens /metrics and /readyz's details (set ADMIN_TOKEN in the service's env). */
+export const ADMIN = { authorization: `Bearer ${ADMIN_TOKEN}` }
 
 /** Log lines a service wrote, kept in memory so tests can read them. */
 export class LogCapture extends Writable {

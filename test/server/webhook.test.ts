@@ -4,12 +4,13 @@ import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
-import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, type Harness } from './service-harness'
+import { defaultMapping, KOALA_KEY, post, SHARED_SECRET, startHarness, trackEvent, WEBHOOK_TOKEN, type Harness } from './service-harness'
 
 describe('webhook door', function () {
   let sim: RunningSimulator
   let service: Harness
-  const env = () => ({ KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_SHARED_SECRET: SHARED_SECRET })
+  const env = () => ({ KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_SHARED_SECRET: SHARED_SECRET, SEGMENT_WEBHOOK_TOKEN: WEBHOOK_TOKEN })
+  const NO_CREDENTIALS = 'not authenticated: send X-Signature (HMAC-SHA1 of the body with the shared secret) or Authorization: Bearer <token>, to an existing workspace'
 
   before(async () => {
     sim = await startSimulator({ port: 0 })
@@ -33,10 +34,10 @@ describe('webhook door', function () {
     expect((request.body as any).events[0]).to.deep.include({ event: 'Event 1', message_id: 'msg-1' })
   })
 
-  it('delivers an Actions batch signed over JSON.stringify(body[0]), grouped per person', async () => {
+  it('delivers an Actions batch authenticated by a bearer token, grouped per person', async () => {
     const events = Array.from({ length: 65 }, (_, i) => trackEvent(i))
     events.push(trackEvent(99, { context: { traits: { email: 'bob@example.com' } } }))
-    const answer = await post(`${service.url}/webhook/default`, events, { 'x-signature': signBody(JSON.stringify(events[0]), SHARED_SECRET) })
+    const answer = await post(`${service.url}/webhook/default`, events, { authorization: `Bearer ${WEBHOOK_TOKEN}` })
     expect(answer.status).to.equal(200)
     expect(answer.body).to.deep.include({ received: 66, delivered: 66, requests: 4 })
     const sizes = sim.requests().map((r) => [(r.body as any).email, (r.body as any).events.length])
@@ -51,8 +52,8 @@ describe('webhook door', function () {
       const response = await fetch(url, { method: 'POST', headers, body: bomb })
       return { status: response.status, body: await response.json() }
     }
-    expect(await answerTo(`${service.url}/webhook/default`)).to.deep.include({ status: 401, body: { error: 'X-Signature is required', code: 'UNAUTHORIZED' } })
-    expect((await answerTo(`${service.url}/webhook/nobody`)).status).to.equal(404)
+    expect(await answerTo(`${service.url}/webhook/default`)).to.deep.include({ status: 401, body: { error: NO_CREDENTIALS, code: 'UNAUTHORIZED' } })
+    expect(await answerTo(`${service.url}/webhook/nobody`)).to.deep.include({ status: 401, body: { error: NO_CREDENTIALS, code: 'UNAUTHORIZED' } })
     expect((await answerTo(`${service.url}/v1/teleport`)).status).to.equal(404)
     expect(sim.requests()).to.have.length(0)
   })
@@ -61,7 +62,7 @@ describe('webhook door', function () {
     const body = JSON.stringify(trackEvent(2))
     const missing = await post(`${service.url}/webhook/default`, body)
     expect(missing.status).to.equal(401)
-    expect(missing.body.error).to.equal('X-Signature is required')
+    expect(missing.body.error).to.equal(NO_CREDENTIALS)
     const wrong = await post(`${service.url}/webhook/default`, body, { 'x-signature': signBody(body, 'other-secret') })
     expect(wrong.status).to.equal(401)
     expect(wrong.body.error).to.equal('X-Signature does not match the body')
@@ -91,7 +92,7 @@ describe('webhook door', function () {
       trackEvent(5, { context: {} }),
       { type: 'alias', previousId: 'p', messageId: 'al' }
     ]
-    const answer = await post(`${service.url}/webhook/default`, events, { 'x-signature': signBody(JSON.stringify(events[0]), SHARED_SECRET) })
+    const answer = await post(`${service.url}/webhook/default`, events, { authorization: `Bearer ${WEBHOOK_TOKEN}` })
     expect(answer.status).to.equal(200)
     expect(answer.body).to.deep.include({ delivered: 0, dropped: 3, reasons: { analytics_js: 1, no_identity: 1, no_subscription: 1 } })
     expect(answer.body.drops.map((d: any) => [d.index, d.messageId, d.reason])).to.deep.equal([
@@ -129,9 +130,14 @@ describe('webhook door', function () {
     }
   })
 
-  it('answers 404 for an unknown workspace', async () => {
-    const answer = await post(`${service.url}/webhook/nope`, trackEvent(6))
-    expect(answer.status).to.equal(404)
-    expect(answer.body).to.deep.equal({ error: 'unknown workspace "nope"', code: 'MAPPING_NOT_FOUND' })
+  it('answers an unknown workspace as a known one without the right credentials, so names cannot be found by trying', async () => {
+    const body = JSON.stringify(trackEvent(6))
+    const tries: Array<Record<string, string>> = [{}, { authorization: 'Bearer guess' }, { 'x-signature': signBody(body, 'guess') }]
+    for (const headers of tries) {
+      const known = await post(`${service.url}/webhook/default`, body, headers)
+      const unknown = await post(`${service.url}/webhook/nope`, body, headers)
+      expect(known.status, JSON.stringify(headers)).to.equal(401)
+      expect(unknown).to.deep.include({ status: known.status, body: known.body })
+    }
   })
 })
