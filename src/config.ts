@@ -37,6 +37,11 @@ export const ServiceConfig = z.object({
   koalaBackoffMaxMs: int(2_000),
   /** How long a door may spend delivering before it answers Segment (which gives up at 5 s). */
   requestBudgetMs: int(3_500),
+  /**
+   * Delivered message_ids remembered for door requests answered 503/429, so Segment's resend
+   * sends only what is left (about 120 bytes each; kept 4 hours at most). 0: remember nothing.
+   */
+  deliveredMemoryIds: int(100_000),
   /** Segment's own per-event limit is 32 KB. */
   maxEventBytes: int(32 * 1024),
   /** Segment's Actions webhooks send up to 4000 events per request. */
@@ -107,6 +112,7 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   koalaBackoffBaseMs: 'KOALA_BACKOFF_BASE_MS',
   koalaBackoffMaxMs: 'KOALA_BACKOFF_MAX_MS',
   requestBudgetMs: 'REQUEST_BUDGET_MS',
+  deliveredMemoryIds: 'DELIVERED_MEMORY_IDS',
   maxEventBytes: 'MAX_EVENT_BYTES',
   maxBodyBytes: 'MAX_BODY_BYTES',
   maxBatchEvents: 'MAX_BATCH_EVENTS',

@@ -7,7 +7,9 @@ import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
 import { eventsOf } from './door-events'
+import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
+import type { WorkspaceHealth } from './workspace-health'
 import { AdapterError } from '../errors'
 import { ERROR_STATUS } from './error-status'
 import { decodeBody, rawJsonBody, requestError } from './read-body'
@@ -20,6 +22,10 @@ export type AppDeps = {
   client: KoalaClient
   metrics: Metrics
   logger: Logger
+  health: WorkspaceHealth
+  delivered: DeliveredMemory
+  /** The clock request budgets run on (tests inject one). */
+  now: () => number
 }
 
 const TRACKING_CALLS = new Set<string>(SEGMENT_EVENT_TYPES)
@@ -31,13 +37,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by')
   app.set('etag', false)
   const body = rawJsonBody(config)
-  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency }
+  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency, delivered: deps.delivered, health: deps.health }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })
   app.get('/readyz', (_req, res) => {
-    res.status(registry.ready ? 200 : 503).json({ ready: registry.ready, workspaces: registry.names() })
+    // Problems (Koala refusing a key, a stale mapping) are shown, not made "not ready": every replica shares them.
+    res.status(registry.ready ? 200 : 503).json({ ready: registry.ready, workspaces: registry.names(), problems: deps.health.problems() })
   })
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
@@ -55,7 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.workspace = workspace
   }
   app.post('/webhook/:workspace', timedBody('webhook', metrics, body, webhookGate), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+    const deadline = deps.now() + config.requestBudgetMs
     const workspace = res.locals.workspace as Workspace
     const signature = req.header('x-signature')
     const decoded = decodeBody(req, config)
@@ -75,7 +82,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (call !== 'batch' && !TRACKING_CALLS.has(call)) throw new AdapterError('NOT_FOUND', `unknown Tracking API call /v1/${call.slice(0, 32)}`)
   }
   app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+    const deadline = deps.now() + config.requestBudgetMs
     const call = String(req.params.call)
     const decoded = decodeBody(req, config)
     const writeKey = writeKeyOf(req.header('authorization'), decoded.json)

@@ -27,7 +27,7 @@ export type Harness = RunningService & { logs: LogCapture; said: string[]; mappi
 
 /** Starts the real service on a free port, with a private copy of the mapping folder. */
 export async function startHarness(
-  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown> } = {}
+  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown>; now?: () => number } = {}
 ): Promise<Harness> {
   const mappingsDir = tempDir('mappings-')
   cpSync(path.join(ROOT, 'mappings'), mappingsDir, { recursive: true })
@@ -44,7 +44,8 @@ export async function startHarness(
     overrides: { port: 0, host: '127.0.0.1', logLevel: 'info', allowUnsignedWebhooks: true, ...options.overrides },
     logDestination: logs,
     say: (line) => said.push(line),
-    watch: options.watch ?? false
+    watch: options.watch ?? false,
+    now: options.now
   })
   return Object.assign(service, { logs, said, mappingsDir })
 }
