@@ -60,6 +60,7 @@ export const ServiceConfig = z.object({
   allowUnsignedWebhooks: flag,
   /** `koala-adapter sim` without --port. */
   simPort: int(8090),
+  /** How long SIGTERM waits for requests in flight; never shorter than `requestBudgetMs` (checked below). */
   shutdownGraceMs: int(10_000),
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: positiveInt(8),
@@ -95,6 +96,15 @@ export const ServiceConfig = z.object({
   /** The longest line (or whole multi-line JSON document) a replay reads; past it, the rest of the file is skipped and reported. */
   replayMaxLineBytes: int(64 * 1024 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+}).superRefine((config, ctx) => {
+  // Refused rather than raised quietly: a grace shorter than the budget cuts off requests still delivering at SIGTERM.
+  if (config.shutdownGraceMs < config.requestBudgetMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['shutdownGraceMs'],
+      message: `${config.shutdownGraceMs} ms is shorter than REQUEST_BUDGET_MS (${config.requestBudgetMs} ms), so SIGTERM would cut off requests still delivering; set it to ${config.requestBudgetMs} or more`
+    })
+  }
 })
 export type ServiceConfig = z.infer<typeof ServiceConfig>
 

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import type { DestinationStream, Logger } from 'pino'
 import { existsSync, statSync } from 'node:fs'
 import { loadConfig, type ServiceConfig } from '../config'
@@ -139,15 +139,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping: no new connections; finishing in-flight requests')
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      // Keep-alive sockets become idle as their last response ends; close each then,
-      // rather than waiting out the keep-alive timeout.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50)
-      server.closeIdleConnections()
+      // Every answer from now on closes its connection, so a keep-alive client learns it
+      // from the answer instead of a reset under a request it is already sending.
+      server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'))
+      // net.Server's close, not http.Server's: that one also cuts idle keep-alive sockets at once,
+      // racing requests on their way. They end with their keep-alive timeout instead, which
+      // clients were told (Keep-Alive: timeout=...) and do not reuse a socket past.
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()))
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
       await closed
-      clearInterval(sweep)
       clearTimeout(grace)
+      // Now http.Server's close only stops its connection checks (the server is no longer listening).
+      server.close(() => undefined)
       registry.close()
       client.close()
       await simulator?.close()
