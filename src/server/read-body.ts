@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express'
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
+import { describeJsonError } from '../segment/describe-json-error'
 import { inspectJson } from './inspect-json'
 
 /** What a door gets from a request body: the raw bytes (for signatures) and the decoded JSON. */
@@ -30,7 +31,7 @@ export function decodeBody(req: Request, config: Pick<ServiceConfig, 'maxJsonDep
   try {
     json = JSON.parse(raw.toString('utf8'))
   } catch (error) {
-    throw new AdapterError('INPUT_INVALID', `the body is not valid JSON: ${(error as Error).message}`)
+    throw new AdapterError('INPUT_INVALID', `the body is not valid JSON: ${describeJsonError(error as Error)}`)
   }
   const problem = inspectJson(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
   if (problem !== undefined) throw new AdapterError('INPUT_INVALID', problem)

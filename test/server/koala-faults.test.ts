@@ -116,10 +116,12 @@ describe('Koala faults at the doors', function () {
     const bad = new Set([people[7], people[30], people[59]])
     const events = people.map((email, i) => trackEvent(1000 + i, { context: { traits: { email } } }))
     nock(KOALA)
-      .post(BATCH, (body) => bad.has(body.email)).times(3).reply(422, { error: `event for ${people[7]} is unprocessable`, code: 'invalid_event', echo: events[7] })
-      .post(BATCH, (body) => !bad.has(body.email)).times(57).reply(200, { ok: true })
-    const answer = await post(`${service.url}/webhook/default`, events)
-    expect(answer.status).to.equal(400)
+      .post(BATCH, (body) => bad.has(body.email)).times(100).reply(422, { error: `event for ${people[7]} is unprocessable`, code: 'invalid_event', echo: events[7] })
+      .post(BATCH, (body) => !bad.has(body.email)).times(100).reply(200, { ok: true })
+    // On a loaded machine some of the 60 attempts may outlast this suite's 300 ms: Segment would resend on 503.
+    let answer = await post(`${service.url}/webhook/default`, events)
+    for (let resend = 0; resend < 5 && answer.status === 503; resend++) answer = await post(`${service.url}/webhook/default`, events)
+    expect(answer.status, JSON.stringify(answer.body).slice(0, 300)).to.equal(400)
     expect(answer.body).to.deep.include({ code: 'KOALA_REJECTED', received: 60, delivered: 57, dropped: 0 })
     expect(answer.body.refused).to.deep.equal([
       { index: 7, messageId: 'msg-1007', status: 422 },
