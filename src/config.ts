@@ -37,6 +37,11 @@ export const ServiceConfig = z.object({
   koalaBackoffMaxMs: int(2_000),
   /** How long a door may spend delivering before it answers Segment (which gives up at 5 s). */
   requestBudgetMs: int(3_500),
+  /**
+   * Delivered message_ids remembered for door requests answered 503/429, so Segment's resend
+   * sends only what is left (about 120 bytes each; kept 4 hours at most). 0: remember nothing.
+   */
+  deliveredMemoryIds: int(100_000),
   /** Segment's own per-event limit is 32 KB. */
   maxEventBytes: int(32 * 1024),
   /** Segment's Actions webhooks send up to 4000 events per request. */
@@ -57,6 +62,7 @@ export const ServiceConfig = z.object({
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
   /** `koala-adapter sim` without --port. */
   simPort: int(8090),
+  /** How long SIGTERM waits for requests in flight; never shorter than `requestBudgetMs` (checked below). */
   shutdownGraceMs: int(10_000),
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: positiveInt(8),
@@ -92,6 +98,15 @@ export const ServiceConfig = z.object({
   /** The longest line (or whole multi-line JSON document) a replay reads; past it, the rest of the file is skipped and reported. */
   replayMaxLineBytes: int(64 * 1024 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+}).superRefine((config, ctx) => {
+  // Refused rather than raised quietly: a grace shorter than the budget cuts off requests still delivering at SIGTERM.
+  if (config.shutdownGraceMs < config.requestBudgetMs) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['shutdownGraceMs'],
+      message: `${config.shutdownGraceMs} ms is shorter than REQUEST_BUDGET_MS (${config.requestBudgetMs} ms), so SIGTERM would cut off requests still delivering; set it to ${config.requestBudgetMs} or more`
+    })
+  }
 })
 export type ServiceConfig = z.infer<typeof ServiceConfig>
 
@@ -110,6 +125,7 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   koalaBackoffBaseMs: 'KOALA_BACKOFF_BASE_MS',
   koalaBackoffMaxMs: 'KOALA_BACKOFF_MAX_MS',
   requestBudgetMs: 'REQUEST_BUDGET_MS',
+  deliveredMemoryIds: 'DELIVERED_MEMORY_IDS',
   maxEventBytes: 'MAX_EVENT_BYTES',
   maxBodyBytes: 'MAX_BODY_BYTES',
   maxBatchEvents: 'MAX_BATCH_EVENTS',

@@ -14,7 +14,8 @@ export const ERROR_CODES = {
   BODY_TOO_LARGE: 'a request body or batch is over its limit',
   UNSUPPORTED_MEDIA_TYPE: 'a request body is not JSON, or its Content-Encoding is unknown',
   KOALA_UNAVAILABLE: 'Koala kept failing (5xx, 429, timeouts) within the time allowed',
-  KOALA_REJECTED: 'Koala refused a request for good (400, 401, other 4xx)',
+  KOALA_REJECTED: 'Koala refused events for good (400, 413, 422): its verdict on the events themselves',
+  KOALA_MISCONFIGURED: 'Koala refused our key or URL (401, 403, 404, other 4xx): our configuration is wrong, not the events',
   INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 

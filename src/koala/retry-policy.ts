@@ -47,6 +47,19 @@ const RETRY_ERROR_CODES: ReadonlySet<string> = new Set([
   'EADDRINUSE' // local ephemeral ports exhausted for a moment
 ])
 
+/**
+ * The permanent refusals that are Koala's verdict on the events a request carries
+ * (malformed, too large, unprocessable). Any other 4xx that is not retried (401, 403,
+ * 404, 405, ...) says Koala refuses *us*: a wrong key or base URL, which a person can fix
+ * while Segment keeps the events.
+ */
+const EVENT_VERDICT_STATUSES: ReadonlySet<number> = new Set([400, 413, 422])
+
+/** True when a permanent refusal with this status is about the events themselves, not our configuration. */
+export function refusesTheEvents(status: number): boolean {
+  return EVENT_VERDICT_STATUSES.has(status)
+}
+
 /** The policy the service runs with, from its settings. */
 export function retryPolicyFrom(
   config: Pick<ServiceConfig, 'koalaMaxRetries' | 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'>

@@ -43,12 +43,17 @@ export type RegistryEvents = {
   notice(message: string): void
   reloadFailed(file: string, problems: string[]): void
   reloaded(names: string[]): void
+  /** A workspace keeps serving its last good version: its file is gone, or no longer loads. Said once per change. */
+  stale(name: string, reason: 'file missing' | 'file invalid', file: string): void
+  /** A stale workspace serves what its file says again. */
+  fresh(name: string): void
 }
 
 /**
  * Holds every workspace of the mapping folder. `load()` fails loudly (start-up);
- * `watch()` reloads on edits, and a file that no longer loads keeps its last good
- * version serving while the problem is reported.
+ * `watch()` reloads on edits, and a file that no longer loads, or is gone (a
+ * delete-then-write replacement, a mistake), keeps its last good version serving
+ * while the problem is reported: a workspace is only ever removed by a restart.
  */
 export class WorkspaceRegistry {
   private workspaces = new Map<string, Workspace>()
@@ -57,6 +62,9 @@ export class WorkspaceRegistry {
   private reloadTimer: NodeJS.Timeout | undefined
   private generation = 0
   private announced = new Map<string, string>()
+  /** The folder had no default.json at load(): the built-in one serves until the folder gets one. */
+  private builtinDefault = false
+  private readonly staleNames = new Map<string, 'file missing' | 'file invalid'>()
 
   constructor(
     private readonly settings: RegistrySettings,
@@ -66,6 +74,10 @@ export class WorkspaceRegistry {
   /** Loads every file; throws (with file and pointer, or the variable's name) when any fails. */
   load(): void {
     const next = new Map<string, Workspace>()
+    this.builtinDefault = !this.folderFiles().some(isDefaultFile)
+    if (this.builtinDefault) {
+      this.events.notice(`workspace default: ${this.settings.mappingsDir} has no default.json, so the built-in mapping serves it (${this.settings.builtinDefaultFile})`)
+    }
     for (const file of this.files()) {
       const workspace = this.resolve(file)
       next.set(workspace.name, workspace)
@@ -111,29 +123,55 @@ export class WorkspaceRegistry {
     this.watcher?.close()
   }
 
-  /** One reload pass: what loads replaces, what fails keeps its last good version. */
+  /** One reload pass: what loads replaces, what fails or is gone keeps its last good version. */
   reload(): void {
     const next = new Map<string, Workspace>()
+    if (this.builtinDefault && this.folderFiles().some(isDefaultFile)) this.builtinDefault = false
     for (const file of this.files()) {
       const name = path.basename(file, '.json')
       try {
         next.set(name, this.resolve(file))
+        this.markFresh(name)
       } catch (error) {
         const problems = error instanceof MappingProblems ? error.problems.map((p) => p.message) : [(error as Error).message]
         this.events.reloadFailed(file, problems)
         const previous = this.workspaces.get(name)
-        if (previous !== undefined) next.set(name, previous)
+        if (previous !== undefined) {
+          next.set(name, previous)
+          this.markStale(name, 'file invalid', file)
+        }
       }
+    }
+    // A file replaced by delete-then-write is briefly gone: answering 404 then would lose events.
+    for (const [name, previous] of this.workspaces) {
+      if (next.has(name)) continue
+      next.set(name, previous)
+      this.markStale(name, 'file missing', previous.file)
     }
     if (next.size === 0) return
     this.install(next)
     this.events.reloaded(this.names())
   }
 
+  private folderFiles(): string[] {
+    return existsSync(this.settings.mappingsDir) ? listMappingFiles(this.settings.mappingsDir) : []
+  }
+
+  /** The folder's files, and the built-in default only while the folder has never had one. */
   private files(): string[] {
-    const files = existsSync(this.settings.mappingsDir) ? listMappingFiles(this.settings.mappingsDir) : []
-    if (!files.some((file) => path.basename(file) === 'default.json')) files.unshift(this.settings.builtinDefaultFile)
+    const files = this.folderFiles()
+    if (this.builtinDefault) files.unshift(this.settings.builtinDefaultFile)
     return files
+  }
+
+  private markStale(name: string, reason: 'file missing' | 'file invalid', file: string): void {
+    if (this.staleNames.get(name) === reason) return
+    this.staleNames.set(name, reason)
+    this.events.stale(name, reason, file)
+  }
+
+  private markFresh(name: string): void {
+    if (this.staleNames.delete(name)) this.events.fresh(name)
   }
 
   private install(next: Map<string, Workspace>): void {
@@ -196,6 +234,10 @@ export class WorkspaceRegistry {
     }
     return { name, file, compiled, koala, sharedSecrets, unsignedWebhooks, tokenDigests, trustSignedFirstEvent, writeKeys, acceptsAnyWriteKey }
   }
+}
+
+function isDefaultFile(file: string): boolean {
+  return path.basename(file) === 'default.json'
 }
 
 function isSet(env: NodeJS.ProcessEnv, ref: SecretRef): boolean {

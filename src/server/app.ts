@@ -7,7 +7,9 @@ import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
 import { eventsOf } from './door-events'
+import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
+import type { WorkspaceHealth } from './workspace-health'
 import { AdapterError } from '../errors'
 import { ERROR_STATUS } from './error-status'
 import { inflateBody, parseJson, receiveBody, requestError, type ReceivedBody } from './read-body'
@@ -22,6 +24,10 @@ export type AppDeps = {
   client: KoalaClient
   metrics: Metrics
   logger: Logger
+  health: WorkspaceHealth
+  delivered: DeliveredMemory
+  /** The clock request budgets run on (tests inject one). */
+  now: () => number
 }
 
 const TRACKING_CALLS = new Set<string>(SEGMENT_EVENT_TYPES)
@@ -38,14 +44,16 @@ export function createApp(deps: AppDeps): express.Express {
     const token = bearerOf(req.header('authorization'))
     return token !== undefined && verifyBearer(token, adminDigests)
   }
-  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency }
+  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency, delivered: deps.delivered, health: deps.health }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })
-  // Workspace names are for the operator (ADMIN_TOKEN): a stranger could aim at them.
+  // Workspace names are for the operator (ADMIN_TOKEN): a stranger could aim at them. Problems (Koala
+  // refusing a key, a stale mapping) are shown, not made "not ready": every replica shares them.
   app.get('/readyz', (req, res) => {
-    res.status(registry.ready ? 200 : 503).json(isAdmin(req) ? { ready: registry.ready, workspaces: registry.names() } : { ready: registry.ready })
+    const ready = registry.ready
+    res.status(ready ? 200 : 503).json(isAdmin(req) ? { ready, workspaces: registry.names(), problems: deps.health.problems() } : { ready })
   })
   app.get('/metrics', async (req, res) => {
     if (!isAdmin(req)) throw new AdapterError('UNAUTHORIZED', '/metrics needs Authorization: Bearer <ADMIN_TOKEN>')
@@ -61,7 +69,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.credentials = webhookCredentials(workspace, req.header('authorization'), req.header('x-signature'))
   }
   app.post('/webhook/:workspace', timedBody('webhook', metrics, body, webhookGate), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+    const deadline = deps.now() + config.requestBudgetMs
     const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as Workspace | undefined, config)
     // Only an unknown workspace's signature can never match: past this line the workspace exists.
     const workspace = res.locals.workspace as Workspace
@@ -88,7 +96,7 @@ export function createApp(deps: AppDeps): express.Express {
     return workspace
   }
   app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
-    const deadline = Date.now() + config.requestBudgetMs
+    const deadline = deps.now() + config.requestBudgetMs
     const call = String(req.params.call)
     const raw = await inflateBody(res.locals.body as ReceivedBody, config.maxBodyBytes)
     const workspace = (res.locals.workspace as Workspace | undefined) ?? workspaceOfKey(writeKeyOfBody(raw))

@@ -3,13 +3,16 @@ import type { Logger } from 'pino'
 import type { DropReason } from '../drop-reasons'
 import type { ErrorCode } from '../errors'
 import { ERROR_STATUS } from './error-status'
-import { groupByPerson } from '../koala/batcher'
+import { EntryGrouper, keyOfEntry, toKoalaRequest, type EntryGroup } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
 import type { KoalaEntry, KoalaRequest } from '../koala/request-schema'
+import { refusesTheEvents } from '../koala/retry-policy'
 import type { MapResult } from '../mapping/compile-mapping'
 import { messageIdOf } from '../segment/message-id'
 import type { Workspace } from '../mapping/workspace-registry'
+import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
+import type { WorkspaceHealth } from './workspace-health'
 
 /** One event as a door received it: decoded, or refused before mapping (e.g. too large). */
 export type ReceivedEvent = { value: unknown; refused?: string }
@@ -23,15 +26,29 @@ export type DeliveryDeps = {
   logger: Logger
   /** Requests to Koala in flight for one door request. */
   concurrency: number
+  /** What Koala took of requests answered "send again", so their resends send only the rest. */
+  delivered: DeliveredMemory
+  health: WorkspaceHealth
 }
+
+/**
+ * The Retry-After of an answer to a Koala refusal of our key or URL: a person has to fix
+ * something, so Segment need not come back every few seconds; 5 minutes keeps the delay
+ * after the fix short while Segment's 4-hour retry window holds about 48 tries.
+ */
+export const KOALA_MISCONFIGURED_RETRY_AFTER_SEC = 300
+
+type Failure = Extract<DeliveryResult, { ok: false }>
+type Unavailable = Extract<Failure, { kind: 'unavailable' }>
 
 const MAX_LISTED = 100
 
 /**
  * Maps, batches and delivers one door request's events, then decides the answer
- * (DESIGN.md "Delivery semantics"): 503/429 while Koala is unavailable, 400 for a
- * permanent Koala rejection or for our own invalid input, else 200. Nothing is
- * answered 2xx unless it was delivered or deliberately dropped.
+ * (README "Delivery semantics"): 503 when Koala refuses our key or URL, 503/429 while
+ * Koala is unavailable, 400 for Koala's verdict on some events or for our own invalid
+ * input, else 200. Nothing is answered 2xx unless it was delivered or deliberately
+ * dropped; events an earlier attempt of the same request delivered are not sent again.
  */
 export async function deliverEvents(
   events: readonly ReceivedEvent[],
@@ -41,52 +58,99 @@ export async function deliverEvents(
   deps: DeliveryDeps
 ): Promise<DoorAnswer> {
   const { metrics } = deps
-  metrics.eventsReceived.inc({ door, workspace: workspace.name }, events.length)
+  const name = workspace.name
+  metrics.eventsReceived.inc({ door, workspace: name }, events.length)
 
   const results: MapResult[] = events.map((event) =>
     event.refused !== undefined
       ? { outcome: 'drop', messageId: messageIdOf(event.value), reason: 'invalid_event', detail: event.refused }
       : workspace.compiled.map(event.value)
   )
-  const entries: KoalaEntry[] = []
   const reasons: Partial<Record<DropReason, number>> = {}
   const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
   const drops: Array<{ index: number; messageId: string | null; reason: DropReason; detail: string }> = []
+  // Entries are grouped per person as groupByPerson() does, remembering which event each came from.
+  const grouper = new EntryGrouper<KoalaEntry>(keyOfEntry)
+  const groups: Array<EntryGroup<KoalaEntry>> = []
+  const eventOf = new Map<KoalaEntry, number>()
+  const sent: number[] = []
+  const earlier: string[] = []
   let toSend = 0
   results.forEach((result, index) => {
     if (result.outcome === 'send') {
       toSend++
-      entries.push(...result.entries)
+      if (result.messageId !== null && deps.delivered.has(name, result.messageId)) {
+        earlier.push(result.messageId)
+        return
+      }
+      sent.push(index)
+      for (const entry of result.entries) {
+        eventOf.set(entry, index)
+        const closed = grouper.add(entry)
+        if (closed !== undefined) groups.push(closed)
+      }
       return
     }
     reasons[result.reason] = (reasons[result.reason] ?? 0) + 1
     if (result.reason === 'invalid_event') invalid.push({ index, messageId: result.messageId, detail: result.detail })
     else drops.push({ index, messageId: result.messageId, reason: result.reason, detail: result.detail })
   })
+  groups.push(...grouper.flush())
 
-  const requests = groupByPerson(entries)
+  const requests = groups.map(toKoalaRequest)
   const deliver = (request: KoalaRequest) => deps.client.send(request, workspace.koala, { deadline })
   // p-limit costs an async resource per call: only pay for it when there is something to limit.
   const limit = requests.length > deps.concurrency ? pLimit(deps.concurrency) : undefined
   const outcomes: DeliveryResult[] = await Promise.all(
     requests.map((request) => (limit === undefined ? deliver(request) : limit(() => deliver(request))))
   )
-  const unavailable = outcomes.filter((o): o is Extract<DeliveryResult, { kind: 'unavailable' }> => !o.ok && o.kind === 'unavailable')
-  const rejected = outcomes.filter((o): o is Extract<DeliveryResult, { kind: 'rejected' }> => !o.ok && o.kind === 'rejected')
+
+  // An event is delivered when every request carrying one of its entries was.
+  const failedEvents = new Map<number, Failure>()
+  const unavailable: Unavailable[] = []
+  const misconfigured: Array<Extract<Failure, { kind: 'rejected' }>> = []
+  const verdicts: Array<Extract<Failure, { kind: 'rejected' }>> = []
+  let accepted = false
+  outcomes.forEach((outcome, i) => {
+    if (outcome.ok) {
+      accepted = true
+      return
+    }
+    if (outcome.kind === 'unavailable') unavailable.push(outcome)
+    else if (refusesTheEvents(outcome.status)) verdicts.push(outcome)
+    else misconfigured.push(outcome)
+    for (const list of Object.values(groups[i].lists)) {
+      for (const entry of list) {
+        const index = eventOf.get(entry) as number
+        // A verdict on the events is what the answer reports per event, so it wins over a passing failure.
+        const known = failedEvents.get(index)
+        if (known === undefined || known.kind === 'unavailable') failedEvents.set(index, outcome)
+      }
+    }
+  })
+  const deliveredNow = failedEvents.size === 0 ? sent : sent.filter((index) => !failedEvents.has(index))
+  metrics.eventsDelivered.inc({ workspace: name }, deliveredNow.length)
+  const idsOf = (indexes: readonly number[]) =>
+    indexes.map((index) => results[index].messageId).filter((id): id is string => id !== null)
 
   const summary: Record<string, unknown> = {
     received: events.length,
-    delivered: unavailable.length === 0 && rejected.length === 0 ? toSend : 0,
+    delivered: earlier.length + deliveredNow.length,
     dropped: results.length - toSend - invalid.length,
     reasons,
     requests: requests.length
   }
+  if (earlier.length > 0) summary.deliveredEarlier = earlier.length
   if (drops.length > 0) summary.drops = drops.slice(0, MAX_LISTED)
 
-  const log = { workspace: workspace.name, door, events: events.length, requests: requests.length, reasons }
-  if (unavailable.length > 0) {
+  const log = { workspace: name, door, events: events.length, requests: requests.length, delivered: summary.delivered, reasons }
+  if (misconfigured.length > 0 || unavailable.length > 0) {
+    // Segment sends this request again: what Koala took now is not sent then.
+    deps.delivered.remember(name, idsOf(deliveredNow))
+    if (accepted) deps.health.koalaAccepted(name)
+    if (misconfigured.length > 0) return refusedConfiguration(misconfigured, unavailable, summary, log, deps, name)
     const all429 = unavailable.every((o) => o.status === 429)
-    const retryAfterSec = Math.max(1, Math.ceil(Math.max(0, ...unavailable.map((o) => o.retryAfterMs ?? 0)) / 1000))
+    const retryAfterSec = retryAfterOf(unavailable)
     deps.logger.warn({ ...log, unavailable: unavailable.length, status: unavailable[0].status, code: unavailable[0].code }, 'Koala unavailable; asking Segment to retry')
     return {
       status: all429 ? 429 : ERROR_STATUS.KOALA_UNAVAILABLE,
@@ -94,23 +158,92 @@ export async function deliverEvents(
       body: { ...summary, error: `Koala is unavailable (${unavailable[0].message}); retry later`, code: 'KOALA_UNAVAILABLE' satisfies ErrorCode }
     }
   }
-  if (rejected.length > 0) {
-    deps.logger.error({ ...log, rejected: rejected.length, status: rejected[0].status }, 'Koala rejected a request')
+  // Answered for good: no resend will come for what an earlier attempt delivered.
+  if (earlier.length > 0) deps.delivered.forget(name, earlier)
+  if (accepted) deps.health.koalaAccepted(name)
+  for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: name, reason }, count)
+  if (invalid.length > 0) summary.invalid = invalid.slice(0, MAX_LISTED)
+  if (verdicts.length > 0) {
+    const refused = [...failedEvents.keys()].sort((a, b) => a - b)
+    const status = verdicts[0].status
+    deps.logger.error({ ...log, refusedEvents: refused.length, rejected: verdicts.length, status }, 'Koala refused events')
+    const others = [`${summary.delivered} delivered`, `${summary.dropped as number} dropped on purpose`]
+    if (invalid.length > 0) others.push(`${invalid.length} invalid`)
     return {
       status: ERROR_STATUS.KOALA_REJECTED,
-      body: { ...summary, error: `Koala rejected ${rejected.length} of ${requests.length} requests with ${rejected[0].status}`, code: 'KOALA_REJECTED' satisfies ErrorCode, koala: rejected[0].error }
+      body: {
+        ...summary,
+        error: `Koala refused ${refused.length} of ${events.length} events for good (HTTP ${status}); of the others: ${others.join(', ')}`,
+        code: 'KOALA_REJECTED' satisfies ErrorCode,
+        refused: refused.slice(0, MAX_LISTED).map((index) => ({ index, messageId: results[index].messageId, status: (failedEvents.get(index) as { status: number }).status })),
+        koala: koalaError(verdicts[0])
+      }
     }
   }
-  metrics.eventsDelivered.inc({ workspace: workspace.name }, toSend)
-  for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: workspace.name, reason }, count)
   if (invalid.length > 0) {
     deps.logger.info({ ...log, invalid: invalid.length }, 'invalid events refused')
     return {
       status: ERROR_STATUS.INPUT_INVALID,
-      body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid`, code: 'INPUT_INVALID' satisfies ErrorCode, invalid: invalid.slice(0, MAX_LISTED) }
+      body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid; the other ${summary.delivered as number} were delivered`, code: 'INPUT_INVALID' satisfies ErrorCode }
     }
   }
   deps.logger.info(log, 'delivered')
   return { status: 200, body: summary }
 }
 
+/**
+ * Koala refused our key or URL (401, 403, 404, ...): the events are fine, so Segment
+ * keeps them (503, long Retry-After) while a person fixes the configuration, told
+ * loudly in the log once a minute, in a metric and in /readyz.
+ */
+function refusedConfiguration(
+  misconfigured: ReadonlyArray<Extract<Failure, { kind: 'rejected' }>>,
+  unavailable: readonly Unavailable[],
+  summary: Record<string, unknown>,
+  log: Record<string, unknown>,
+  deps: DeliveryDeps,
+  name: string
+): DoorAnswer {
+  const status = misconfigured[0].status
+  deps.metrics.koalaConfigRefusals.inc({ workspace: name, status: String(status) }, misconfigured.length)
+  const hint = status === 404 ? 'its Koala base URL or project key' : 'its Koala public API key'
+  if (deps.health.koalaRefused(name, status)) {
+    deps.logger.error(
+      { ...log, status, refused: misconfigured.length },
+      `Koala refuses workspace ${name}'s configuration (HTTP ${status}): check ${hint}. Segment keeps the events and sends them again`
+    )
+  }
+  return {
+    status: ERROR_STATUS.KOALA_MISCONFIGURED,
+    retryAfterSec: Math.max(KOALA_MISCONFIGURED_RETRY_AFTER_SEC, retryAfterOf(unavailable)),
+    body: {
+      ...summary,
+      error: `Koala refused this workspace's configuration (HTTP ${status}), not the events: the adapter's operator must check ${hint}; send again later`,
+      code: 'KOALA_MISCONFIGURED' satisfies ErrorCode
+    }
+  }
+}
+
+/** Seconds Segment should wait: Koala's longest Retry-After, at least 1. */
+function retryAfterOf(unavailable: readonly Unavailable[]): number {
+  const ms = unavailable.map((o) => o.retryAfterMs ?? 0)
+  return Math.max(1, Math.ceil(Math.max(0, ...ms) / 1000))
+}
+
+/** Emails Koala's error text might quote from the events. */
+const EMAIL = /[^\s"'<>@]+@[^\s"'<>@]+/g
+const MAX_KOALA_ERROR_CHARS = 200
+
+/**
+ * What we pass on of Koala's error: its status, its short `code`, and its message cut
+ * short with emails masked. Never Koala's whole body, which may quote the events sent.
+ */
+function koalaError(rejection: Extract<Failure, { kind: 'rejected' }>): Record<string, unknown> {
+  const data = rejection.error
+  const out: Record<string, unknown> = { status: rejection.status }
+  const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { error: data }
+  const message = typeof fields.error === 'string' ? fields.error : typeof fields.message === 'string' ? fields.message : undefined
+  if (message !== undefined) out.error = message.slice(0, MAX_KOALA_ERROR_CHARS).replace(EMAIL, '[email]')
+  if (typeof fields.code === 'string' && /^[\w.-]{1,64}$/.test(fields.code)) out.code = fields.code
+  return out
+}

@@ -13,6 +13,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   // Segment retries 5xx and 429 and never retries other 4xx: a permanent refusal must be a 400.
   KOALA_REJECTED: 400,
+  // Our key or URL is wrong, not the event: Segment keeps it and retries while someone fixes it.
+  KOALA_MISCONFIGURED: 503,
   KOALA_UNAVAILABLE: 503,
   INTERNAL: 500
 }

@@ -43,6 +43,12 @@ export function createMetrics() {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry]
     }),
+    koalaConfigRefusals: new Counter({
+      name: 'koala_adapter_koala_config_refusals_total',
+      help: 'Koala requests refused for our key or URL (401, 403, 404, ...), answered 503 so Segment keeps the events',
+      labelNames: ['workspace', 'status'] as const,
+      registers: [registry]
+    }),
     httpLatency: new Histogram({
       name: 'koala_adapter_http_request_duration_seconds',
       help: 'Time from a door receiving a request to answering it',

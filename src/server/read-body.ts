@@ -3,6 +3,7 @@ import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
+import { describeJsonError } from '../segment/describe-json-error'
 import { inspectJson } from './inspect-json'
 
 /** The Content-Encodings the doors inflate. */
@@ -127,18 +128,11 @@ export function parseJson(raw: Buffer, config: Pick<ServiceConfig, 'maxJsonDepth
   try {
     json = JSON.parse(raw.toString('utf8'))
   } catch (error) {
-    throw new AdapterError('INPUT_INVALID', `${what} is not valid JSON: ${syntaxProblem((error as Error).message)}`)
+    throw new AdapterError('INPUT_INVALID', `${what} is not valid JSON: ${describeJsonError(error as Error)}`)
   }
   const problem = inspectJson(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
   if (problem !== undefined) throw new AdapterError('INPUT_INVALID', problem)
   return json
-}
-
-/** V8's JSON error without the excerpt of the input it quotes (a 400 never echoes the sender's body). */
-function syntaxProblem(message: string): string {
-  if (/end of JSON input/i.test(message)) return 'it ends too early'
-  const position = /at position (\d+)/.exec(message)
-  return position === null ? 'a syntax error' : `a syntax error at character ${position[1]}`
 }
 
 /** Our error for what went wrong before a door ran: body-parser's (too large, aborted) or our own. */

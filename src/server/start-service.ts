@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import net, { type AddressInfo } from 'node:net'
 import type { DestinationStream, Logger } from 'pino'
 import { existsSync, statSync } from 'node:fs'
 import { loadConfig, type ServiceConfig } from '../config'
@@ -9,7 +9,9 @@ import { WorkspaceRegistry } from '../mapping/workspace-registry'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createApp } from './app'
 import { createLogger } from './logger'
+import { DeliveredMemory } from './delivered-memory'
 import { createMetrics } from './metrics'
+import { WorkspaceHealth } from './workspace-health'
 
 /** The embedded simulator of local mode keeps this many requests for `GET /_sim/requests`. */
 const LOCAL_SIMULATOR_RECORDS = 10_000
@@ -24,6 +26,8 @@ export type ServiceOptions = {
   /** Plain start-up lines for a person (stderr by default). */
   say?: (line: string) => void
   watch?: boolean
+  /** The clock of request budgets, Koala retries and refusal logs: tests inject one to model a slow Koala without waiting. */
+  now?: () => number
 }
 
 export type RunningService = {
@@ -44,6 +48,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const say = options.say ?? ((line: string) => process.stderr.write(line + '\n'))
   const logger = createLogger(config.logLevel, options.logDestination)
   const metrics = createMetrics()
+  const now = options.now ?? Date.now
+  const health = new WorkspaceHealth(now)
 
   if (!existsSync(options.mappingsDir) || !statSync(options.mappingsDir).isDirectory()) {
     throw new AdapterError('USAGE', `the mapping folder ${options.mappingsDir} does not exist`)
@@ -67,7 +73,15 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       // Before the start they join the start-up lines; after it (a reload) they are warnings.
       notice: (message) => (started ? logger.warn({ notice: message }, 'workspace door changed') : notices.push(message)),
       reloadFailed: (file, problems) => logger.error({ file, problems }, 'mapping reload failed; the last good version keeps serving'),
-      reloaded: (names) => logger.info({ workspaces: names }, 'mappings reloaded')
+      reloaded: (names) => logger.info({ workspaces: names }, 'mappings reloaded'),
+      stale: (name, reason, file) => {
+        health.mappingStale(name, reason, file)
+        logger.warn({ workspace: name, file, reason }, 'mapping file missing or invalid; its last good version keeps serving until it is back or the service restarts')
+      },
+      fresh: (name) => {
+        health.mappingFresh(name)
+        logger.info({ workspace: name }, 'mapping file back; serving it again')
+      }
     }
   )
   try {
@@ -83,8 +97,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metrics.koalaLatency.observe({ endpoint }, durationMs / 1000)
     },
     onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
-  })
-  const app = createApp({ config, registry, client, metrics, logger })
+  }, { now })
+  const delivered = new DeliveredMemory(config.deliveredMemoryIds, now)
+  const app = createApp({ config, registry, client, metrics, logger, health, delivered, now })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.
   // Node checks those timeouts every `connectionsCheckingInterval` (30 s by default),
   // too coarse for a 10 s headers timeout.
@@ -124,15 +139,18 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const stop = () =>
     (stopping ??= (async () => {
       logger.info('stopping: no new connections; finishing in-flight requests')
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      // Keep-alive sockets become idle as their last response ends; close each then,
-      // rather than waiting out the keep-alive timeout.
-      const sweep = setInterval(() => server.closeIdleConnections(), 50)
-      server.closeIdleConnections()
+      // Every answer from now on closes its connection, so a keep-alive client learns it
+      // from the answer instead of a reset under a request it is already sending.
+      server.prependListener('request', (_req, res) => res.setHeader('Connection', 'close'))
+      // net.Server's close, not http.Server's: that one also cuts idle keep-alive sockets at once,
+      // racing requests on their way. They end with their keep-alive timeout instead, which
+      // clients were told (Keep-Alive: timeout=...) and do not reuse a socket past.
+      const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()))
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
       await closed
-      clearInterval(sweep)
       clearTimeout(grace)
+      // Now http.Server's close only stops its connection checks (the server is no longer listening).
+      server.close(() => undefined)
       registry.close()
       client.close()
       await simulator?.close()

@@ -31,6 +31,14 @@ describe('bad input at the doors', function () {
     expect((await post(hook, '')).status).to.equal(400)
   })
 
+  it('never echoes the sender\'s body in a 400', async () => {
+    for (const body of ['{"email":"ada@example.com", oops}', 'ada@example.com is not JSON', '{"type":"track","email":"ada@example.com"']) {
+      const answer = await post(hook, body)
+      expect(answer.status).to.equal(400)
+      expect(JSON.stringify(answer.body), body).not.to.contain('ada@')
+    }
+  })
+
   it('answers 415 for a content type other than JSON', async () => {
     const answer = await post(hook, JSON.stringify(trackEvent(1)), { 'content-type': 'text/plain' })
     expect(answer.status).to.equal(415)

@@ -154,7 +154,7 @@ describe('hardening (issue 12)', function () {
     it('shows /readyz\'s workspaces and /metrics only with ADMIN_TOKEN', async () => {
       expect(await (await fetch(`${service.url}/readyz`)).json()).to.deep.equal({ ready: true })
       const admin = ADMIN
-      expect(await (await fetch(`${service.url}/readyz`, { headers: admin })).json()).to.deep.equal({ ready: true, workspaces: ['default'] })
+      expect(await (await fetch(`${service.url}/readyz`, { headers: admin })).json()).to.deep.equal({ ready: true, workspaces: ['default'], problems: [] })
       const anonymous = await fetch(`${service.url}/metrics`)
       expect(anonymous.status).to.equal(401)
       expect(await anonymous.text()).not.to.contain('workspace=')

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { writeFileSync } from 'node:fs'
+import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
@@ -25,7 +25,8 @@ describe('operations', function () {
     const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, ADMIN_TOKEN } })
     try {
       expect(await (await fetch(`${service.url}/healthz`)).json()).to.deep.equal({ ok: true })
-      expect(await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()).to.deep.equal({ ready: true, workspaces: ['default'] })
+      expect(await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()).to.deep.equal({ ready: true, workspaces: ['default'], problems: [] })
+      expect(await (await fetch(`${service.url}/readyz`)).json()).to.deep.equal({ ready: true })
       await post(`${service.url}/webhook/default`, [trackEvent(1), trackEvent(2, { context: {} })])
       const metrics = await (await fetch(`${service.url}/metrics`, { headers: ADMIN })).text()
       expect(metrics).to.match(/koala_adapter_events_dropped_total\{workspace="default",reason="no_identity"\} 1/)
@@ -60,6 +61,55 @@ describe('operations', function () {
       expect((sim.requests()[0].body as any).events[0].event).to.equal('Renamed Event 2')
     } finally {
       await service.stop()
+    }
+  })
+
+  it('keeps serving a workspace whose file is deleted (a delete-then-write replacement), shown stale until the file is back', async () => {
+    const acme = defaultMapping()
+    acme.koala = { publicApiKey: { env: 'KOALA_PUBLIC_API_KEY' } }
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, ADMIN_TOKEN }, watch: true, files: { 'acme.json': acme } })
+    try {
+      // default.json carries an edit, so falling back to the built-in mapping would show.
+      const file = path.join(service.mappingsDir, 'default.json')
+      const edited = defaultMapping()
+      edited.subscriptions[0].mapping.event = { '@template': 'Edited {{event}}' }
+      let version = service.registry.version
+      writeFileSync(file, JSON.stringify(edited))
+      await until(() => service.registry.version > version)
+
+      version = service.registry.version
+      rmSync(file)
+      rmSync(path.join(service.mappingsDir, 'acme.json'))
+      await until(() => service.registry.version > version)
+      sim.clear()
+      expect((await post(`${service.url}/webhook/acme`, trackEvent(1))).status).to.equal(200)
+      expect((await post(`${service.url}/webhook/default`, trackEvent(2))).status).to.equal(200)
+      expect((sim.requests()[1].body as any).events[0].event).to.equal('Edited Event 2')
+      const ready = (await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()) as any
+      expect(ready.problems.map((p: any) => [p.workspace, p.mapping.reason])).to.deep.equal([['acme', 'file missing'], ['default', 'file missing']])
+      expect(service.logs.text).to.contain('its last good version keeps serving')
+
+      version = service.registry.version
+      writeFileSync(file + '.tmp', JSON.stringify(defaultMapping()))
+      renameSync(file + '.tmp', file)
+      await until(() => service.registry.version > version)
+      const after = (await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()) as any
+      expect(after.problems.map((p: any) => p.workspace)).to.deep.equal(['acme'])
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('serves the built-in default only when the folder never had a default.json, and says so at start', async () => {
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl }, files: {} })
+    await service.stop()
+    expect(service.said.join('\n')).not.to.contain('built-in mapping')
+    const bare = await startOnEmptyFolder(sim.baseUrl)
+    try {
+      expect(bare.said.join('\n')).to.contain('has no default.json, so the built-in mapping serves it')
+      expect((await post(`${bare.url}/webhook/default`, trackEvent(1))).status).to.equal(200)
+    } finally {
+      await bare.stop()
     }
   })
 
@@ -120,3 +170,21 @@ describe('operations', function () {
     }
   })
 })
+
+/** The service on a mapping folder without a single file. */
+async function startOnEmptyFolder(koalaBaseUrl: string) {
+  const { startService } = await import('../../src/server/start-service')
+  const { tempDir } = await import('../temp-dir')
+  const { BUILTIN_DEFAULT } = await import('./service-harness')
+  const dir = tempDir('mappings-')
+  const said: string[] = []
+  const service = await startService({
+    mappingsDir: dir,
+    builtinDefaultFile: BUILTIN_DEFAULT,
+    env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: koalaBaseUrl },
+    overrides: { port: 0, host: '127.0.0.1', logLevel: 'silent', allowUnsignedWebhooks: true },
+    say: (line) => said.push(line),
+    watch: false
+  })
+  return Object.assign(service, { said })
+}

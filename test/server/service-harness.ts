@@ -31,7 +31,7 @@ export type Harness = RunningService & { logs: LogCapture; said: string[]; mappi
 
 /** Starts the real service on a free port, with a private copy of the mapping folder. */
 export async function startHarness(
-  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown> } = {}
+  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown>; now?: () => number } = {}
 ): Promise<Harness> {
   const mappingsDir = tempDir('mappings-')
   cpSync(path.join(ROOT, 'mappings'), mappingsDir, { recursive: true })
@@ -45,10 +45,14 @@ export async function startHarness(
     builtinDefaultFile: BUILTIN_DEFAULT,
     env: options.env ?? {},
     // Most suites are not about signatures; the ones that are set a secret or turn this off.
-    overrides: { port: 0, host: '127.0.0.1', logLevel: 'info', allowUnsignedWebhooks: true, ...options.overrides },
+    // A 1 s keep-alive is announced as `Keep-Alive: timeout=1`, which fetch takes as "do not reuse":
+    // its sockets close after each answer, so stop() (which lets idle sockets end with their
+    // keep-alive, not cut them) returns at once. The shutdown suite sets its own.
+    overrides: { port: 0, host: '127.0.0.1', logLevel: 'info', allowUnsignedWebhooks: true, keepAliveTimeoutMs: 1_000, ...options.overrides },
     logDestination: logs,
     say: (line) => said.push(line),
-    watch: options.watch ?? false
+    watch: options.watch ?? false,
+    now: options.now
   })
   return Object.assign(service, { logs, said, mappingsDir })
 }
