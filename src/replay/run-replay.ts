@@ -108,7 +108,9 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     counters.request(outcome.status)
     if (!outcome.ok && outcome.stop === true) {
       // Left unsettled on purpose: the checkpoint keeps these lines for the run that follows the fix.
-      stopped ??= `Koala refused the key (HTTP ${outcome.status}: ${outcome.reason.error}); fix it and run the same command again`
+      // Status and code only: Koala's text may echo the key or an email, and this line is printed.
+      const code = outcome.reason.code === undefined ? '' : `, code ${outcome.reason.code}`
+      stopped ??= `Koala refused the key (HTTP ${outcome.status}${code}); fix it and run the same command again`
     } else {
       if (!outcome.ok) {
         // An event whose entries span several failed requests is written once.

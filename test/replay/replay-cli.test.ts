@@ -232,13 +232,29 @@ describe('koala-adapter replay', function () {
     })
 
     for (const workers of ['1', '2']) {
-      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing (--workers ${workers})`, async () => {
+      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing, and prints Koala's code, never its text (--workers ${workers})`, async () => {
         const { root } = archive()
         const deadLetter = path.join(tempDir(), 'dead.ndjson')
-        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong' })
+        // Koala's text may echo the key and an email: only the status and a short code may reach the terminal.
+        const echo = { error: 'key pk_wrong_s3cret is revoked; ask ops@example.com', code: 'unauthorized' }
+        sim.addFaults({ status: 401, body: echo, times: 1_000 })
+        for (const json of [[], ['--json']]) {
+          const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, ...json, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong_s3cret' })
+          expect(run.status, run.stderr).to.equal(2)
+          const output = run.stdout + run.stderr
+          expect(output).to.match(/Koala refused the key \(HTTP 401, code unauthorized\)/)
+          expect(output).not.to.contain('pk_wrong_s3cret')
+          expect(output).not.to.contain('ops@example.com')
+          expect(existsSync(deadLetter)).to.equal(false)
+        }
+        sim.clearFaults()
+        // A code that is free text is left out.
+        sim.addFaults({ status: 403, body: { error: 'no', code: 'forbidden for ops@example.com' }, times: 1_000 })
+        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], env())
+        sim.clearFaults()
         expect(run.status, run.stderr).to.equal(2)
-        expect(run.stderr).to.match(/Koala refused the key \(HTTP 401: invalid public api key\)/)
-        expect(existsSync(deadLetter)).to.equal(false)
+        expect(run.stderr).to.match(/Koala refused the key \(HTTP 403\)/)
+        expect(run.stderr).not.to.contain('ops@example.com')
       })
     }
 
