@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: 'a request body is not JSON, or its Content-Encoding is unknown',
   KOALA_UNAVAILABLE: 'Koala kept failing (5xx, 429, timeouts) within the time allowed',
   KOALA_REJECTED: 'Koala refused a request for good (400, 401, other 4xx)',
+  WRITE_FAILED: 'a file the replay writes (dead letters, checkpoint) could not be written: a full disk, a quota, permissions',
   INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 

@@ -5,7 +5,7 @@ import type { DropReason } from '../drop-reasons'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
 import type { CheckpointStore, FileStart } from './checkpoint'
-import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
+import { unwrapDeadLetter, type DeadLetterReason, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
 import { MAX_CHARS_OUT, type MapThreads } from './map-threads'
@@ -83,6 +83,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const filtering = hasRange(plan.selection)
   let held = 0
   let stopped: string | undefined
+  /** A dead letter or the checkpoint could not be written (a full disk): the run stops, and ends with this error. */
+  let writeError: unknown
   let wake: (() => void) | undefined
   let lastAdded: HeldEntry | undefined
   let holdMarker: HeldEntry | undefined
@@ -101,7 +103,36 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       } else yield [absolute, file.safeLine]
     }
   }
-  const saveCheckpoint = () => checkpoint?.save(positions())
+  const saveCheckpoint = (): void => {
+    try {
+      checkpoint?.save(positions())
+    } catch (error) {
+      failWriting(error)
+    }
+  }
+  const failWriting = (error: unknown): void => {
+    writeError ??= error
+    stopped ??= 'a file could not be written'
+  }
+
+  /** Writes the dead letters of a failed request; false when they could not be written, and the events must stay unsettled. */
+  const deadLetter = (events: readonly EventRecord[], reason: DeadLetterReason): boolean => {
+    if (writeError !== undefined) return false
+    // An event whose entries span several failed requests is written once.
+    const lines: string[] = []
+    for (const record of events) {
+      if (record.failed) continue
+      record.failed = true
+      lines.push(typeof record.event === 'string' ? record.event : JSON.stringify(record.event))
+    }
+    try {
+      plan.deadLetter.write(lines, reason)
+      return true
+    } catch (error) {
+      failWriting(error)
+      return false
+    }
+  }
 
   const settle = (events: readonly EventRecord[], outcome: SinkOutcome): void => {
     held -= events.length
@@ -111,17 +142,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       // Status and code only: Koala's text may echo the key or an email, and this line is printed.
       const code = outcome.reason.code === undefined ? '' : `, code ${outcome.reason.code}`
       stopped ??= `Koala refused the key (HTTP ${outcome.status}${code}); fix it and run the same command again`
-    } else {
-      if (!outcome.ok) {
-        // An event whose entries span several failed requests is written once.
-        const lines: string[] = []
-        for (const record of events) {
-          if (record.failed) continue
-          record.failed = true
-          lines.push(typeof record.event === 'string' ? record.event : JSON.stringify(record.event))
-        }
-        plan.deadLetter.write(lines, outcome.reason)
-      }
+    } else if (outcome.ok || deadLetter(events, outcome.reason)) {
       for (const record of events) {
         if (--record.unsettled === 0) {
           if (record.failed) counters.deadLettered++
@@ -427,6 +448,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
     await sink.close()
     saveCheckpoint()
+    if (writeError !== undefined) throw writeError
   } finally {
     clearInterval(checkpointTimer)
     clearInterval(holdTimer)

@@ -14,5 +14,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // Segment retries 5xx and 429 and never retries other 4xx: a permanent refusal must be a 400.
   KOALA_REJECTED: 400,
   KOALA_UNAVAILABLE: 503,
+  // The replay's own files; the server never raises it, but a full disk is worth a resend.
+  WRITE_FAILED: 503,
   INTERNAL: 500
 }
