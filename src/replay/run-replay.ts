@@ -12,6 +12,7 @@ import { MAX_CHARS_OUT, type MapThreads } from './map-threads'
 import { MAPPED_DROP, MAPPED_ERROR, MAPPED_OUTSIDE, type MappedLines } from './mapped-lines'
 import { frameArchiveLines, parseArchiveLines, type FramedLine, type ParsedBatch } from './parse-archive-lines'
 import { readArchiveLines } from './read-archive-lines'
+import { findGzipDamage } from './check-gzip'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
@@ -287,10 +288,14 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   }
 
   const readError = (file: ArchiveFile, lastLine: number, error: unknown): 'read-error' => {
-    counters.readErrors++
     const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
-    plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
+    reportDamage(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
     return 'read-error'
+  }
+  const reportDamage = (problem: string): void => {
+    counters.readErrors++
+    counters.damaged.push(problem)
+    plan.report(problem)
   }
 
   /**
@@ -429,6 +434,12 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
         continue
       }
       counters.filesRead++
+      // Checked whole first: damage decodes to garbage until the CRC at the end says so. The checkpoint keeps the file where it was.
+      const damage = file.absolute === '-' ? undefined : await findGzipDamage(plan.open(file))
+      if (damage !== undefined) {
+        reportDamage(`${file.name}: damaged gzip (${damage}): not read, nothing of it sent; repair it or download it again, then run again`)
+        continue
+      }
       const fileProgress = new FileProgress(start)
       // Kept only for the checkpoint: without one, a file's progress lives as long as its unsettled lines.
       if (checkpoint !== undefined) progress.set(file.absolute, fileProgress)
