@@ -44,13 +44,17 @@ const DEFAULT_DEAD_LETTER_FILE = 'replay-dead-letter.ndjson'
 /** How often workers report bytes and events read: often enough for a smooth bar, rare enough to cost nothing. */
 const WORKER_PROGRESS_MS = 250
 
+/** A dead letter or the checkpoint could not be written (a full disk): not 1, which says dead letters were written. */
+const EXIT_WRITE_FAILED = 3
+
 /** Problem lines shown before the rest are only counted: a broken archive must not bury the summary. */
 const MAX_REPORTED = 100
 
 /**
  * `koala-adapter replay`: replays archives into Koala (or, with --dry-run, writes the
  * requests). Resolves to the exit status: 0 all delivered or dropped by design, 1 some
- * dead-lettered or unreadable, 2 when Koala refused the key. Usage and mapping errors throw (exit 2).
+ * dead-lettered or unreadable, 2 when Koala refused the key, 3 when a dead letter or the checkpoint
+ * could not be written. Usage and mapping errors throw (exit 2).
  */
 export async function runReplayCommand(paths: string[], options: ReplayCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   checkUsage(paths, options)
@@ -189,11 +193,12 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     else process.stderr.write(formatSummary(summary).join('\n') + '\n')
     return end.stopped !== undefined ? 2 : exitStatusOf(summary)
   } catch (error) {
-    if (!(error instanceof ReplayWorkerError)) throw error
+    const writeFailed = writeFailureOf(error)
+    if (!(error instanceof ReplayWorkerError) && writeFailed === undefined) throw error
     progress.stop()
-    const resume = options.checkpoint === undefined ? '' : `; ${options.checkpoint} holds what was settled: run the same command to resume`
-    process.stderr.write(`replay: stopped: ${error.message}${resume}\n`)
-    return 1
+    const resume = options.checkpoint === undefined ? '' : `; ${options.checkpoint} holds what was settled: ${writeFailed !== undefined ? 'make room and ' : ''}run the same command to resume`
+    process.stderr.write(`replay: stopped: ${(writeFailed ?? (error as Error)).message}${resume}\n`)
+    return writeFailed !== undefined ? EXIT_WRITE_FAILED : 1
   } finally {
     progress.stop()
     deadLetter.close()
@@ -265,4 +270,10 @@ function openOutput(file: string): number {
   } catch (error) {
     throw new AdapterError('USAGE', `cannot write --out ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
   }
+}
+
+/** The WRITE_FAILED error a run ended with, thrown by this thread or carried by a worker thread's failure. */
+function writeFailureOf(error: unknown): AdapterError | undefined {
+  const found = error instanceof ReplayWorkerError ? error.cause : error
+  return found instanceof AdapterError && found.code === 'WRITE_FAILED' ? found : undefined
 }

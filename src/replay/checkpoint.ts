@@ -1,6 +1,7 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { z } from 'zod'
 import { AdapterError } from '../errors'
+import { writeFailure } from './write-failure'
 
 /** What a resumed run must repeat exactly: with other inputs or another selection, "line N of file F is done" means nothing. */
 export const CheckpointScope = z.strictObject({
@@ -84,21 +85,34 @@ export class Checkpoint {
     }
   }
 
-  /** Writes what was recorded, when anything changed since the last write. */
+  /**
+   * Writes what was recorded, when anything changed since the last write. When it cannot (a
+   * full disk) it throws WRITE_FAILED, and the file on disk still holds the last progress written.
+   */
   flush(): void {
     const body = JSON.stringify({ version: 1, scope: this.scope, files: this.files } satisfies Omit<CheckpointFile, 'updatedAt'>)
     if (body === this.lastWritten) return
-    this.lastWritten = body
     const text = `${body.slice(0, -1)},"updatedAt":${JSON.stringify(new Date().toISOString())}}\n`
     const temporary = `${this.path}.tmp`
-    const fd = openSync(temporary, 'w')
     try {
-      writeSync(fd, text)
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
+      const fd = openSync(temporary, 'w')
+      try {
+        const bytes = Buffer.from(text)
+        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
+        fsyncSync(fd)
+      } finally {
+        closeSync(fd)
+      }
+      renameSync(temporary, this.path)
+    } catch (error) {
+      try {
+        rmSync(temporary, { force: true })
+      } catch {
+        // The error below is the one that matters; a stray .tmp is overwritten by the next write.
+      }
+      throw writeFailure('the checkpoint', this.path, error)
     }
-    renameSync(temporary, this.path)
+    this.lastWritten = body
   }
 }
 

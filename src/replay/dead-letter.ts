@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readSync, writeSync } from 'node:fs'
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
+import { writeFailure } from './write-failure'
 
 /** Why Koala did not take a request: what each of its events' dead-letter lines records. */
 export type DeadLetterReason = {
@@ -20,6 +21,8 @@ export type DeadLetterWriter = Pick<DeadLetterFile, 'write' | 'close'>
  */
 export class DeadLetterFile {
   private fd: number | undefined
+  /** The file's length after the last whole write: a failed write is cut back to it. */
+  private size = 0
   private written = 0
 
   constructor(readonly path: string) {}
@@ -27,19 +30,40 @@ export class DeadLetterFile {
   /**
    * Appends one line per event (each the JSON text of a Segment event). Synchronous on
    * purpose: once this returns the lines are in the OS's hands, so marking the events
-   * settled in the checkpoint afterwards cannot lose them, even to a SIGKILL.
+   * settled in the checkpoint afterwards cannot lose them, even to a SIGKILL. When the
+   * write fails (a full disk) the file is cut back to its last whole line and WRITE_FAILED
+   * is thrown: those events are not dead-lettered, and must stay unsettled.
    */
   write(events: readonly string[], reason: DeadLetterReason): void {
     if (events.length === 0) return
     const head = `{"deadLetter":${JSON.stringify({ ...reason, at: new Date().toISOString() })},"event":`
     const text = events.map((event) => `${head}${event}}\n`).join('')
-    // Opened on the first dead letter only: a clean run leaves no empty file behind. Appended, so a resumed run keeps the earlier lines.
-    this.fd ??= openSync(this.path, 'a')
     const bytes = Buffer.from(text)
-    for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done)
-    // The checkpoint is fsynced; the dead letters it may skip past must be on disk first, even after a power loss.
-    fsyncSync(this.fd)
+    try {
+      // Opened on the first dead letter only: a clean run leaves no empty file behind. Appended, so a resumed run keeps the earlier lines.
+      if (this.fd === undefined) {
+        this.fd = openSync(this.path, 'a')
+        this.size = fstatSync(this.fd).size
+      }
+      for (let done = 0; done < bytes.length; ) done += writeSync(this.fd, bytes, done)
+      // The checkpoint is fsynced; the dead letters it may skip past must be on disk first, even after a power loss.
+      fsyncSync(this.fd)
+    } catch (error) {
+      this.cutBack()
+      throw writeFailure('dead letters to', this.path, error)
+    }
+    this.size += bytes.length
     this.written += events.length
+  }
+
+  /** Drops a torn tail: a later run appends to this file, and a half line would join its first line. */
+  private cutBack(): void {
+    if (this.fd === undefined) return
+    try {
+      ftruncateSync(this.fd, this.size)
+    } catch {
+      // Nothing more can be done here; the error thrown says the file could not be written.
+    }
   }
 
   /** Events written by this run. */

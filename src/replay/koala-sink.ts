@@ -52,7 +52,7 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
     let outcome: SinkOutcome
     try {
       await options.rate?.take()
-      outcome = outcomeOf(await client.send(job.request, target, { deadline: now() + options.budgetMs }), job.request.endpoint)
+      outcome = outcomeOf(await client.send(job.request, target, { deadline: now() + options.budgetMs }), job.request.endpoint, target.publicApiKey)
     } catch (error) {
       // send() does not throw for HTTP or network failures; anything else is still a failed request, not a lost one.
       outcome = { ok: false, status: 'error', reason: { endpoint: job.request.endpoint, error: (error as Error).message } }
@@ -88,12 +88,23 @@ export function createKoalaSink(client: KoalaClient, target: KoalaTarget, option
   }
 }
 
-function outcomeOf(result: DeliveryResult, endpoint: string): SinkOutcome {
+/**
+ * Koala's `code` when it is a short token (`unauthorized`, `invalid_payload`): it is shown on the
+ * terminal, so free text, which may echo the key or an email, is left out.
+ */
+export function safeKoalaCode(code: unknown, publicApiKey: string): string | undefined {
+  if (typeof code !== 'string' || !/^[A-Za-z][A-Za-z0-9_.-]{0,39}$/.test(code)) return undefined
+  return publicApiKey !== '' && code.includes(publicApiKey) ? undefined : code
+}
+
+function outcomeOf(result: DeliveryResult, endpoint: string, publicApiKey: string): SinkOutcome {
   if (result.ok) return { ok: true, status: String(result.status) }
   if (result.kind === 'rejected') {
     const body = result.error as { error?: unknown; code?: unknown } | undefined
+    // Koala's own words go to the dead-letter file only (with the events, which hold emails anyway); the terminal shows status and code.
     const error = typeof body?.error === 'string' ? body.error : body === undefined ? `HTTP ${result.status}` : JSON.stringify(body).slice(0, 500)
-    const reason = { endpoint, status: result.status, ...(typeof body?.code === 'string' ? { code: body.code } : {}), error }
+    const code = safeKoalaCode(body?.code, publicApiKey)
+    const reason = { endpoint, status: result.status, ...(code !== undefined ? { code } : {}), error }
     return { ok: false, status: String(result.status), reason, stop: KEY_REFUSED.has(result.status) }
   }
   const reason = { endpoint, ...(result.status !== undefined ? { status: result.status } : {}), ...(result.code !== undefined ? { code: result.code } : {}), error: result.message }

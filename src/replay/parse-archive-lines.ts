@@ -13,6 +13,7 @@ export type ParsedBatch = {
 
 import { isJsonObject } from '../segment/json-object'
 import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
+import { describeJsonError } from '../segment/describe-json-error'
 
 export type ParseLinesOptions = {
   /** Lines below this were settled by an earlier run: counted, never parsed. */
@@ -132,14 +133,6 @@ function parseLine(line: number, text: string): ArchiveLine {
     if (values !== undefined && values.every(isJsonObject)) return { line, value: values }
     return { line, error: `malformed JSON: ${describeJsonError(error as Error)}` }
   }
-}
-
-/**
- * V8's message without the quoted excerpt of the input it appends ("…", "{"email":…"
- * is not valid JSON): an excerpt could hold an email, and reports must not.
- */
-function describeJsonError(error: Error): string {
-  return error.message.replace(/, ".*" is not valid JSON$/s, '').replace(/^Unexpected token '(.)', .*$/s, "Unexpected token '$1'")
 }
 
 /**

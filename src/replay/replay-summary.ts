@@ -19,6 +19,8 @@ export class ReplayCounters {
   malformedLines = 0
   /** Files cut short: a corrupt gzip member, a truncated gzip, an unreadable file. */
   readErrors = 0
+  /** Each file cut short or left unread, and why: listed in the summary whatever the cap on problem lines. */
+  readonly damaged: string[] = []
   /** Final outcome of each request: HTTP status, network error code, or `written` for a dry run. */
   readonly requests: Record<string, number> = {}
   retries = 0
@@ -34,6 +36,7 @@ export class ReplayCounters {
   /** Adds what a worker thread counted (its counters, as the message carried them). */
   add(other: CounterSnapshot): void {
     for (const key of COUNTS) this[key] += other[key]
+    this.damaged.push(...other.damaged)
     for (const [reason, n] of Object.entries(other.dropped)) this.dropped[reason as DropReason] = (this.dropped[reason as DropReason] ?? 0) + (n ?? 0)
     for (const [status, n] of Object.entries(other.requests)) this.requests[status] = (this.requests[status] ?? 0) + n
   }
@@ -44,12 +47,12 @@ export class ReplayCounters {
 }
 
 /** The counters as plain data: what a worker thread's counters become when posted to the main thread. */
-export type CounterSnapshot = Pick<ReplayCounters, (typeof COUNTS)[number] | 'dropped' | 'requests'>
+export type CounterSnapshot = Pick<ReplayCounters, (typeof COUNTS)[number] | 'dropped' | 'requests' | 'damaged'>
 
 /** The end-of-run summary as `--json` prints it. */
 export type ReplaySummary = {
   dryRun: boolean
-  files: { read: number; skippedAsDone: number; readErrors: number }
+  files: { read: number; skippedAsDone: number; readErrors: number; damaged?: string[] }
   events: {
     read: number
     sent: number
@@ -92,6 +95,7 @@ export function summarize(
     requests: { total: Object.values(counters.requests).reduce((a, b) => a + b, 0), byStatus: { ...counters.requests }, retries: counters.retries },
     elapsedMs: Date.now() - counters.startedAt
   }
+  if (counters.damaged.length > 0) summary.files.damaged = [...counters.damaged]
   if (counters.deadLettered > 0 && extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile
   if (extra.earlierDeadLetters !== undefined && extra.earlierDeadLetters.events > 0) summary.earlierDeadLetters = extra.earlierDeadLetters
   if (extra.checkpoint !== undefined) summary.checkpoint = extra.checkpoint
@@ -121,6 +125,7 @@ export function formatSummary(summary: ReplaySummary): string[] {
     `  requests: ${n(requests.total)}${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}, ${n(requests.retries)} retries`
   ]
   if (events.outsideRange > 0) lines.push(`  outside --from/--to: ${n(events.outsideRange)} events`)
+  for (const damage of files.damaged ?? []) lines.push(`  DAMAGED: ${damage}`)
   if (events.malformedLines > 0) lines.push(`  malformed lines: ${n(events.malformedLines)} (reported above with file and line)`)
   if (events.deadLettered > 0) lines.push(`  DEAD-LETTERED: ${n(events.deadLettered)} events, in ${summary.deadLetterFile ?? '?'} (replay that file to retry them)`)
   if (summary.earlierDeadLetters !== undefined) {

@@ -5,13 +5,14 @@ import type { DropReason } from '../drop-reasons'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
 import type { CheckpointStore, FileStart } from './checkpoint'
-import { unwrapDeadLetter, type DeadLetterWriter } from './dead-letter'
+import { unwrapDeadLetter, type DeadLetterReason, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
 import { MAX_CHARS_OUT, type MapThreads } from './map-threads'
 import { MAPPED_DROP, MAPPED_ERROR, MAPPED_OUTSIDE, type MappedLines } from './mapped-lines'
 import { frameArchiveLines, parseArchiveLines, type FramedLine, type ParsedBatch } from './parse-archive-lines'
 import { readArchiveLines } from './read-archive-lines'
+import { findGzipDamage } from './check-gzip'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
@@ -83,6 +84,8 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const filtering = hasRange(plan.selection)
   let held = 0
   let stopped: string | undefined
+  /** A dead letter or the checkpoint could not be written (a full disk): the run stops, and ends with this error. */
+  let writeError: unknown
   let wake: (() => void) | undefined
   let lastAdded: HeldEntry | undefined
   let holdMarker: HeldEntry | undefined
@@ -101,25 +104,46 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       } else yield [absolute, file.safeLine]
     }
   }
-  const saveCheckpoint = () => checkpoint?.save(positions())
+  const saveCheckpoint = (): void => {
+    try {
+      checkpoint?.save(positions())
+    } catch (error) {
+      failWriting(error)
+    }
+  }
+  const failWriting = (error: unknown): void => {
+    writeError ??= error
+    stopped ??= 'a file could not be written'
+  }
+
+  /** Writes the dead letters of a failed request; false when they could not be written, and the events must stay unsettled. */
+  const deadLetter = (events: readonly EventRecord[], reason: DeadLetterReason): boolean => {
+    if (writeError !== undefined) return false
+    // An event whose entries span several failed requests is written once.
+    const lines: string[] = []
+    for (const record of events) {
+      if (record.failed) continue
+      record.failed = true
+      lines.push(typeof record.event === 'string' ? record.event : JSON.stringify(record.event))
+    }
+    try {
+      plan.deadLetter.write(lines, reason)
+      return true
+    } catch (error) {
+      failWriting(error)
+      return false
+    }
+  }
 
   const settle = (events: readonly EventRecord[], outcome: SinkOutcome): void => {
     held -= events.length
     counters.request(outcome.status)
     if (!outcome.ok && outcome.stop === true) {
       // Left unsettled on purpose: the checkpoint keeps these lines for the run that follows the fix.
-      stopped ??= `Koala refused the key (HTTP ${outcome.status}: ${outcome.reason.error}); fix it and run the same command again`
-    } else {
-      if (!outcome.ok) {
-        // An event whose entries span several failed requests is written once.
-        const lines: string[] = []
-        for (const record of events) {
-          if (record.failed) continue
-          record.failed = true
-          lines.push(typeof record.event === 'string' ? record.event : JSON.stringify(record.event))
-        }
-        plan.deadLetter.write(lines, outcome.reason)
-      }
+      // Status and code only: Koala's text may echo the key or an email, and this line is printed.
+      const code = outcome.reason.code === undefined ? '' : `, code ${outcome.reason.code}`
+      stopped ??= `Koala refused the key (HTTP ${outcome.status}${code}); fix it and run the same command again`
+    } else if (outcome.ok || deadLetter(events, outcome.reason)) {
       for (const record of events) {
         if (--record.unsettled === 0) {
           if (record.failed) counters.deadLettered++
@@ -264,10 +288,14 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   }
 
   const readError = (file: ArchiveFile, lastLine: number, error: unknown): 'read-error' => {
-    counters.readErrors++
     const { kind, detail } = describeReadError(error as NodeJS.ErrnoException)
-    plan.report(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
+    reportDamage(`${file.name}: ${kind} at ~line ${lastLine + 1}: ${detail}; the rest of this file is left for a later run`)
     return 'read-error'
+  }
+  const reportDamage = (problem: string): void => {
+    counters.readErrors++
+    counters.damaged.push(problem)
+    plan.report(problem)
   }
 
   /**
@@ -410,6 +438,12 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
         continue
       }
       counters.filesRead++
+      // Checked whole first: damage decodes to garbage until the CRC at the end says so. The checkpoint keeps the file where it was.
+      const damage = file.absolute === '-' ? undefined : await findGzipDamage(plan.open(file))
+      if (damage !== undefined) {
+        reportDamage(`${file.name}: damaged gzip (${damage}): not read, nothing of it sent; repair it or download it again, then run again`)
+        continue
+      }
       const fileProgress = new FileProgress(start)
       // Kept only for the checkpoint: without one, a file's progress lives as long as its unsettled lines.
       if (checkpoint !== undefined) progress.set(file.absolute, fileProgress)
@@ -429,6 +463,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
     if (stopped === undefined) for (const request of batcher.flush()) dispatch(request)
     await sink.close()
     saveCheckpoint()
+    if (writeError !== undefined) throw writeError
   } finally {
     clearInterval(checkpointTimer)
     clearInterval(holdTimer)

@@ -16,5 +16,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // Our key or URL is wrong, not the event: Segment keeps it and retries while someone fixes it.
   KOALA_MISCONFIGURED: 503,
   KOALA_UNAVAILABLE: 503,
+  // The replay's own files; the server never raises it, but a full disk is worth a resend.
+  WRITE_FAILED: 503,
   INTERNAL: 500
 }

@@ -89,13 +89,14 @@ describe('koala-adapter replay', function () {
       const out = path.join(tempDir(), 'out.ndjson')
       const run = cli(['replay', '--workspace', 'default', '--dry-run', ...threads, '--out', out, root])
       expect(run.status, run.stderr).to.equal(1)
-      expect(run.stderr).to.match(/1-corrupt\.gz: gzip error at ~line \d+: incorrect data check; the rest of this file is left for a later run/)
+      expect(run.stderr).to.match(/1-corrupt\.gz: damaged gzip \(incorrect data check\): not read, nothing of it sent/)
       expect(run.stderr).to.match(/2-truncated\.gz: gzip error at ~line \d+: unexpected end of file/)
       expect(run.stderr).to.match(/3-bad-line\.ndjson:2: malformed JSON: /)
       expect(run.stderr).not.to.contain('hidden@example.com')
       expect(run.stderr).to.match(/files: +4 read, 2 cut short by read errors/)
       const ids = messageIdsOf(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line)))
       expect(ids).to.include.members(['b1', 'b3', 'g0', 'g4'])
+      expect(ids).not.to.include.members(['c1'])
     })
   })
 
@@ -233,14 +234,63 @@ describe('koala-adapter replay', function () {
       expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
     })
 
+    for (const threads of [['--map-threads', '0'], ['--map-threads', '2'], ['--workers', '2']]) {
+      it(`never sends a line of a gzip damaged mid-file, keeps its checkpoint before the damage, lists it past the cap on problems, exits 1; repaired, the same command delivers it (${threads.join(' ')})`, async () => {
+        const root = tempDir()
+        const events = Array.from({ length: 1000 }, (_, i) => trackEvent(`z${i}`, `p${i % 50}@example.com`))
+        const file = writeArchiveFile(root, 'src', DAY1, 'damaged.gz', [events])
+        const whole = readFileSync(file)
+        const damaged = Buffer.from(whole)
+        // Zeros in the middle of the deflate data: most of it still decodes, to lines that are garbage, until the CRC at the end.
+        damaged.fill(0, damaged.length >> 1, (damaged.length >> 1) + 64)
+        writeFileSync(file, damaged)
+        // 150 malformed lines first: past the cap of problem lines shown.
+        const other = Array.from({ length: 20 }, (_, i) => trackEvent(`o${i}`, 'ada@example.com'))
+        writeFileSync(path.join(path.dirname(file), '0-noisy.ndjson'), ndjson(other) + '{not json\n'.repeat(150))
+        const dir = tempDir()
+        const checkpoint = path.join(dir, 'checkpoint.json')
+        const args = ['replay', '--workspace', 'default', ...threads, '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), root]
+        const run = await cliAsync(args, env())
+        expect(run.status, run.stderr).to.equal(1)
+        expect(run.stderr).to.match(/more problems follow/)
+        expect(run.stderr).to.match(/\n {2}DAMAGED: \S*damaged\.gz: damaged gzip \(incorrect data check\): not read/)
+        const sent = messageIdsOf(sim.requests())
+        expect(sent.filter((id) => !id.startsWith('o'))).to.deep.equal([])
+        expect(JSON.parse(readFileSync(checkpoint, 'utf8')).files[file] ?? 1).to.equal(1)
+
+        writeFileSync(file, whole)
+        const again = await cliAsync([...args, '--json'], env())
+        expect(again.status, again.stderr).to.equal(0)
+        expect(JSON.parse(again.stdout).files).to.include({ read: 1, skippedAsDone: 1, readErrors: 0 })
+        const ids = messageIdsOf(sim.requests())
+        expect(new Set(ids)).to.deep.equal(new Set([...other, ...events].map((event) => event.messageId)))
+      })
+    }
+
     for (const workers of ['1', '2']) {
-      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing (--workers ${workers})`, async () => {
+      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing, and prints Koala's code, never its text (--workers ${workers})`, async () => {
         const { root } = archive()
         const deadLetter = path.join(tempDir(), 'dead.ndjson')
-        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong' })
+        // Koala's text may echo the key and an email: only the status and a short code may reach the terminal.
+        const echo = { error: 'key pk_wrong_s3cret is revoked; ask ops@example.com', code: 'unauthorized' }
+        sim.addFaults({ status: 401, body: echo, times: 1_000 })
+        for (const json of [[], ['--json']]) {
+          const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, ...json, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong_s3cret' })
+          expect(run.status, run.stderr).to.equal(2)
+          const output = run.stdout + run.stderr
+          expect(output).to.match(/Koala refused the key \(HTTP 401, code unauthorized\)/)
+          expect(output).not.to.contain('pk_wrong_s3cret')
+          expect(output).not.to.contain('ops@example.com')
+          expect(existsSync(deadLetter)).to.equal(false)
+        }
+        sim.clearFaults()
+        // A code that is free text is left out.
+        sim.addFaults({ status: 403, body: { error: 'no', code: 'forbidden for ops@example.com' }, times: 1_000 })
+        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], env())
+        sim.clearFaults()
         expect(run.status, run.stderr).to.equal(2)
-        expect(run.stderr).to.match(/Koala refused the key \(HTTP 401: invalid public api key\)/)
-        expect(existsSync(deadLetter)).to.equal(false)
+        expect(run.stderr).to.match(/Koala refused the key \(HTTP 403\)/)
+        expect(run.stderr).not.to.contain('ops@example.com')
       })
     }
 

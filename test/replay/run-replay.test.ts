@@ -183,7 +183,7 @@ for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `,
     )
     const first = plan(files, refusing.sink, { checkpoint: Checkpoint.open(checkpointFile, scope), limits: { ...LIMITS, bufferEntries: 1 } })
     const end = await runReplay(first)
-    expect(end.stopped).to.match(/Koala refused the key \(HTTP 401: bad key\)/)
+    expect(end.stopped).to.match(/Koala refused the key \(HTTP 401\); fix it/)
     expect(readFileSync(first.deadLetter.path, { flag: 'a+' }).length).to.equal(0)
     const saved = JSON.parse(readFileSync(checkpointFile, 'utf8'))
     expect(saved.files[files[0].absolute]).to.equal(4)
