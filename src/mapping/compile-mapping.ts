@@ -4,6 +4,7 @@ import { checkEntry, type KoalaEntry, type Person } from '../koala/request-schem
 import { messageIdOf } from '../segment/message-id'
 import { validateEvent } from '../segment/validate-event'
 import type { SegmentEvent } from '../segment/event-schema'
+import { checkFieldTypes } from './field-types'
 import { compileIdentity, INVALID, normalizeProfileId, type IdentityResolver } from './identity'
 import { compileMappingKit, MappingEvalError } from './kit/compile-mapping-kit'
 import type { MappingFile, PartnerAction } from './mapping-file-schema'
@@ -65,9 +66,13 @@ export function compileMapping(config: MappingFile): CompiledMapping {
   config.subscriptions.forEach((subscription, i) => {
     const pointer = childPointer('/subscriptions', i)
     const matches = attempt(() => compileSubscription(subscription.subscribe, childPointer(pointer, 'subscribe')))
-    const mapping = attempt(() => compileMappingKit(subscription.mapping, childPointer(pointer, 'mapping'), { jsonPayload: true }))
-    if (matches === undefined || mapping === undefined || !subscription.enabled) return
     const fields = subscription.mapping as Record<string, unknown>
+    const mapping = attempt(() => {
+      const typeProblems = checkFieldTypes(subscription.partnerAction, fields, childPointer(pointer, 'mapping'))
+      if (typeProblems.length > 0) throw new MappingProblems(typeProblems)
+      return compileMappingKit(subscription.mapping, childPointer(pointer, 'mapping'), { jsonPayload: true })
+    })
+    if (matches === undefined || mapping === undefined || !subscription.enabled) return
     subscriptions.push({
       name: subscription.name,
       action: subscription.partnerAction,

@@ -203,6 +203,20 @@ describe('mapping files', () => {
     expect(resolveSecret({ env: 'K' }, { K: 'v' }, 'f', '/p')).to.equal('v')
   })
 
+  it('refuses a field given a literal of a type it can never take, at its pointer; directives and nested ones pass', () => {
+    const config = defaultConfig()
+    Object.assign(config.subscriptions[0].mapping, { event: 5, traits: 'abc', device_ip: { a: 1 }, properties: { plan: { '@path': '$.plan' } } })
+    Object.assign(config.subscriptions[1].mapping, { message_id: 12, device_ip: null })
+    config.subscriptions[3].mapping.domain = [{ '@path': '$.traits.domain' }, 'acme.com']
+    config.subscriptions[3].mapping.group_id = true
+    expect(problemsOf(config)).to.deep.equal([
+      '/subscriptions/0/mapping/event: "event" must be a string (or a directive that gives one), not a number',
+      '/subscriptions/0/mapping/traits: "traits" must be an object (or a directive that gives one), not a string',
+      '/subscriptions/0/mapping/device_ip: "device_ip" must be a string (or a directive that gives one), not an object',
+      '/subscriptions/3/mapping/group_id: "group_id" must be a string or a number (or a directive that gives one), not a boolean'
+    ])
+  })
+
   it('lists the known workspaces when asked for an unknown one', () => {
     expect(() => workspaceFile(path.dirname(DEFAULT), 'acme')).to.throw(/no mapping for workspace "acme" .*known workspaces: default/)
     expect(() => workspaceFile(path.dirname(DEFAULT), '../etc/passwd')).to.throw(/no mapping for workspace/)
