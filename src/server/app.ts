@@ -18,6 +18,13 @@ import { readWebhookBody, webhookCredentials, type WebhookCredentials } from './
 import { writeKeyOfBody, writeKeyOfHeader } from './write-key'
 import { tokenDigest } from '../mapping/token-digest'
 
+/**
+ * How much of a Tracking API body without a write key in its headers is inflated to look
+ * for one in the body: Segment's limit for a batch (500 KB; analytics-node 2.x, the one
+ * that sends the key in the body, keeps to it), with room to spare.
+ */
+const UNAUTHENTICATED_TRACKING_BYTES = 512 * 1024
+
 export type AppDeps = {
   config: Readonly<ServiceConfig>
   registry: WorkspaceRegistry
@@ -98,8 +105,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
     const deadline = deps.now() + config.requestBudgetMs
     const call = String(req.params.call)
-    const raw = await inflateBody(res.locals.body as ReceivedBody, config.maxBodyBytes)
-    const workspace = (res.locals.workspace as Workspace | undefined) ?? workspaceOfKey(writeKeyOfBody(raw))
+    const known = res.locals.workspace as Workspace | undefined
+    // A stranger's body is inflated and scanned for its writeKey no further than Segment's batch limit.
+    const raw = await inflateBody(res.locals.body as ReceivedBody, known === undefined ? Math.min(config.maxBodyBytes, UNAUTHENTICATED_TRACKING_BYTES) : config.maxBodyBytes).catch((error: unknown) => {
+      if (known !== undefined || !(error instanceof AdapterError) || error.code !== 'BODY_TOO_LARGE') throw error
+      throw new AdapterError('BODY_TOO_LARGE', `a body over ${UNAUTHENTICATED_TRACKING_BYTES} bytes needs its write key in the Authorization header (Basic "<writeKey>:"), not in the body`)
+    })
+    const workspace = known ?? workspaceOfKey(writeKeyOfBody(raw))
     res.locals.authenticated = workspace.name
     const decoded = { raw, json: parseJson(raw, config) }
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]

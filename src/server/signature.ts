@@ -1,5 +1,8 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
 import { tokenDigest } from '../mapping/token-digest'
+
+/** A key no workspace has: a random one per process. */
+const UNMATCHABLE_SECRET = randomBytes(32)
 
 /**
  * Checks Segment's `X-Signature`: hex HMAC-SHA1 with the shared secret over `signed`
@@ -11,6 +14,9 @@ export function verifySignature(signed: Uint8Array, header: string | undefined, 
   if (header === undefined || !/^[0-9a-fA-F]{40}$/.test(header.trim())) return false
   const given = Buffer.from(header.trim().toLowerCase(), 'hex')
   let match = false
+  // A workspace without a secret (or an unknown one) hashes the body all the same: how long the
+  // answer takes must not tell a stranger which workspace names exist.
+  if (secrets.length === 0) timingSafeEqual(createHmac('sha1', UNMATCHABLE_SECRET).update(signed).digest(), given)
   for (const secret of secrets) {
     const expected = createHmac('sha1', secret).update(signed).digest()
     // No early exit: every secret is checked, so timing does not tell which one matched.

@@ -68,6 +68,25 @@ describe('hardening (issue 12)', function () {
     })
   })
 
+  describe('what a security read found', () => {
+    it('inflates a Tracking API body without a header write key no further than Segment\'s batch limit, and finds the key among a million keys', async () => {
+      const flood = Buffer.from(`{${'"writeKez":0,'.repeat(100_000)}"z":0}`)
+      const bomb = await gzipPost(`${service.url}/v1/batch`, flood)
+      expect(bomb.status).to.equal(413)
+      expect((await bomb.json()).error).to.contain('needs its write key in the Authorization header')
+      const keys = `{${'"writeKez":0,'.repeat(30_000)}"writeKey":${JSON.stringify(WRITE_KEY)},"batch":[${JSON.stringify(trackEvent(3))}]}`
+      const good = await post(`${service.url}/v1/batch`, keys)
+      expect(good.status).to.equal(200)
+      const escaped = await post(`${service.url}/v1/batch`, `{"write\\u004bey":${JSON.stringify(WRITE_KEY)},"batch":[${JSON.stringify(trackEvent(4))}]}`)
+      expect(escaped.status).to.equal(200)
+    })
+
+    it('refuses brotli (never sent by Segment; its decoder works before it yields a byte) with 415', async () => {
+      const response = await fetch(hook(), { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'br', 'x-signature': 'a'.repeat(40) }, body: '{}' })
+      expect(response.status).to.equal(415)
+    })
+  })
+
   describe('a captured signature cannot carry a forged batch', () => {
     const captured = trackEvent(10)
     const signature = signBody(JSON.stringify(captured), SHARED_SECRET)
