@@ -91,7 +91,8 @@ export class WorkspaceRegistry {
 
   /** The workspace a Tracking API write key selects. */
   byWriteKey(writeKey: string): Workspace | undefined {
-    const exact = this.byKey.get(writeKey)
+    // Looked up by digest: a Map compares strings with an early exit, a digest's prefix tells nothing.
+    const exact = this.byKey.get(tokenDigest(writeKey).toString('hex'))
     if (exact !== undefined) return exact
     for (const workspace of this.workspaces.values()) if (workspace.acceptsAnyWriteKey) return workspace
     return undefined
@@ -176,7 +177,7 @@ export class WorkspaceRegistry {
 
   private install(next: Map<string, Workspace>): void {
     const byKey = new Map<string, Workspace>()
-    for (const workspace of next.values()) for (const key of workspace.writeKeys) byKey.set(key, workspace)
+    for (const workspace of next.values()) for (const key of workspace.writeKeys) byKey.set(tokenDigest(key).toString('hex'), workspace)
     this.workspaces = next
     this.byKey = byKey
     this.generation++
