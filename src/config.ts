@@ -60,8 +60,15 @@ export const ServiceConfig = z.object({
   allowUnsignedWebhooks: flag,
   /** `Authorization: Bearer <ADMIN_TOKEN>` opens /metrics and /readyz's workspace list; unset, nobody sees them. */
   adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
-  /** `koala-adapter sim` without --port. */
-  simPort: int(8090),
+  /**
+   * When set, /metrics and /readyz answer only on this port (and 404 on PORT), open there without a token
+   * unless ADMIN_TOKEN is set. 0: any free port.
+   */
+  adminPort: z.coerce.number().int().min(0).max(65_535).optional(),
+  /** The admin port's interface; unset: HOST's. */
+  adminHost: z.string().min(1).optional(),
+  /** `koala-adapter sim` without --port, and local mode's embedded simulator; 0: any free port. */
+  simPort: z.coerce.number().int().min(0).max(65_535).default(8090),
   /** How long SIGTERM waits for requests in flight; never shorter than `requestBudgetMs` (checked below). */
   shutdownGraceMs: int(10_000),
   /** `replay --concurrency` default: Koala requests in flight at once. */
@@ -99,6 +106,9 @@ export const ServiceConfig = z.object({
   replayMaxLineBytes: int(64 * 1024 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 }).superRefine((config, ctx) => {
+  if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
+    ctx.addIssue({ code: 'custom', path: ['adminPort'], message: `${config.adminPort} is PORT too; the admin port must be another one` })
+  }
   // Refused rather than raised quietly: a grace shorter than the budget cuts off requests still delivering at SIGTERM.
   if (config.shutdownGraceMs < config.requestBudgetMs) {
     ctx.addIssue({
@@ -117,6 +127,8 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   keepAliveTimeoutMs: 'KEEP_ALIVE_TIMEOUT_MS',
   allowUnsignedWebhooks: 'ALLOW_UNSIGNED_WEBHOOKS',
   adminToken: 'ADMIN_TOKEN',
+  adminPort: 'ADMIN_PORT',
+  adminHost: 'ADMIN_HOST',
   simPort: 'SIM_PORT',
   koalaBaseUrl: 'KOALA_BASE_URL',
   koalaMaxSockets: 'KOALA_MAX_SOCKETS',

@@ -31,8 +31,8 @@ export type RegistrySettings = {
   /** Used when the mapping folder has no default.json: `default` always exists. */
   builtinDefaultFile: string
   koalaBaseUrl: string
-  /** Local mode: workspaces without a Koala key send to this (the embedded simulator). */
-  localKoala?: { baseUrl: string; publicApiKey: string }
+  /** Local mode: workspaces without a Koala key send to this (the embedded simulator), with their name as key. */
+  localKoala?: { baseUrl: string }
   /** Outside local mode, take unsigned webhooks for workspaces without a secret (announced). */
   allowUnsignedWebhooks: boolean
   env: NodeJS.ProcessEnv
@@ -41,7 +41,8 @@ export type RegistrySettings = {
 export type RegistryEvents = {
   /** Something a person must know about a workspace (an open or closed door); repeated only when it changes. */
   notice(message: string): void
-  reloadFailed(file: string, problems: string[]): void
+  /** `name`'s file failed to load on a reload (it may never have loaded: then it is not served). */
+  reloadFailed(name: string, file: string, problems: string[]): void
   reloaded(names: string[]): void
   /** A workspace keeps serving its last good version: its file is gone, or no longer loads. Said once per change. */
   stale(name: string, reason: 'file missing' | 'file invalid', file: string): void
@@ -135,7 +136,7 @@ export class WorkspaceRegistry {
         this.markFresh(name)
       } catch (error) {
         const problems = error instanceof MappingProblems ? error.problems.map((p) => p.message) : [(error as Error).message]
-        this.events.reloadFailed(file, problems)
+        this.events.reloadFailed(name, file, problems)
         const previous = this.workspaces.get(name)
         if (previous !== undefined) {
           next.set(name, previous)
@@ -198,8 +199,9 @@ export class WorkspaceRegistry {
         publicApiKey: resolveSecret(keyRef, env, file, '/koala/publicApiKey')
       }
     } else {
-      koala = localKoala
-      notice(`${keyRef.env} is not set: events go to the local Koala simulator at ${localKoala.baseUrl}`)
+      // Its name as key tells the workspaces' requests apart in the simulator's /_sim/requests.
+      koala = { baseUrl: localKoala.baseUrl, publicApiKey: name }
+      notice(`${keyRef.env} is not set: events go to the local Koala simulator at ${localKoala.baseUrl} (key "${name}")`)
     }
 
     const secretRefs = config.auth?.sharedSecret === undefined ? [] : [config.auth.sharedSecret].flat()

@@ -13,10 +13,10 @@ import type { WorkspaceHealth } from './workspace-health'
 import { AdapterError } from '../errors'
 import { ERROR_STATUS } from './error-status'
 import { inflateBody, parseJson, receiveBody, requestError, type ReceivedBody } from './read-body'
-import { bearerOf, verifyBearer } from './signature'
 import { readWebhookBody, webhookCredentials, type WebhookCredentials } from './webhook-auth'
 import { writeKeyOfBody, writeKeyOfHeader } from './write-key'
-import { tokenDigest } from '../mapping/token-digest'
+import { adminCheck, adminRoutes } from './admin-routes'
+import { requestLogger } from './request-id'
 
 /**
  * How much of a Tracking API body without a write key in its headers is inflated to look
@@ -46,26 +46,13 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by')
   app.set('etag', false)
   const body = receiveBody(config)
-  const adminDigests = config.adminToken === undefined ? [] : [tokenDigest(config.adminToken)]
-  const isAdmin = (req: Request): boolean => {
-    const token = bearerOf(req.header('authorization'))
-    return token !== undefined && verifyBearer(token, adminDigests)
-  }
   const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency, delivered: deps.delivered, health: deps.health }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })
-  // Workspace names are for the operator (ADMIN_TOKEN): a stranger could aim at them. Problems (Koala
-  // refusing a key, a stale mapping) are shown, not made "not ready": every replica shares them.
-  app.get('/readyz', (req, res) => {
-    const ready = registry.ready
-    res.status(ready ? 200 : 503).json(isAdmin(req) ? { ready, workspaces: registry.names(), problems: deps.health.problems() } : { ready })
-  })
-  app.get('/metrics', async (req, res) => {
-    if (!isAdmin(req)) throw new AdapterError('UNAUTHORIZED', '/metrics needs Authorization: Bearer <ADMIN_TOKEN>')
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
-  })
+  // With ADMIN_PORT they live there alone: this port then shows neither workspace names nor metrics (404).
+  if (config.adminPort === undefined) app.use(adminRoutes({ registry, metrics, health: deps.health }, adminCheck(config.adminToken, false)))
 
   // What a webhook can be refused for without its body is checked before the body is read
   // (up to maxBodyBytes): a request without credentials costs us only its headers. An
@@ -75,7 +62,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.workspace = workspace
     res.locals.credentials = webhookCredentials(workspace, req.header('authorization'), req.header('x-signature'))
   }
-  app.post('/webhook/:workspace', timedBody('webhook', metrics, body, webhookGate), async (req, res) => {
+  app.post('/webhook/:workspace', timedBody('webhook', metrics, deps.logger, body, webhookGate), async (req, res) => {
     const deadline = deps.now() + config.requestBudgetMs
     const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as Workspace | undefined, config)
     // Only an unknown workspace's signature can never match: past this line the workspace exists.
@@ -84,7 +71,7 @@ export function createApp(deps: AppDeps): express.Express {
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw, 'body', config.maxEventBytes), workspace, 'webhook', deadline, delivery)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw, 'body', config.maxEventBytes), workspace, 'webhook', deadline, { ...delivery, logger: res.locals.log as Logger })
     send(res, answer)
   })
 
@@ -102,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
     return workspace
   }
-  app.post('/v1/:call', timedBody('tracking', metrics, body, trackingGate), async (req, res) => {
+  app.post('/v1/:call', timedBody('tracking', metrics, deps.logger, body, trackingGate), async (req, res) => {
     const deadline = deps.now() + config.requestBudgetMs
     const call = String(req.params.call)
     const known = res.locals.workspace as Workspace | undefined
@@ -116,22 +103,23 @@ export function createApp(deps: AppDeps): express.Express {
     const decoded = { raw, json: parseJson(raw, config) }
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, delivery)
+    const answer = await deliverEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, { ...delivery, logger: res.locals.log as Logger })
     send(res, answer.status === 200 ? { ...answer, body: { success: true, ...answer.body } } : answer)
   })
 
   app.use((_req, _res, next) => next(new AdapterError('NOT_FOUND', 'no such route')))
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const log = (res.locals.log as Logger | undefined) ?? deps.logger
     const known = requestError(error)
     if (known !== undefined) {
       const status = ERROR_STATUS[known.code]
       // Refusals are logged too: a flood of bad signatures must leave a trace. Our messages never hold secrets;
       // the path may (a mistyped key in place of a workspace name), so only the door and an authenticated workspace are.
-      deps.logger.info({ method: req.method, door: res.locals.door ?? 'none', workspace: res.locals.authenticated, status, code: known.code }, 'refused')
+      log.info({ method: req.method, door: res.locals.door ?? 'none', workspace: res.locals.authenticated, status, code: known.code }, 'refused')
       res.status(status).json({ error: known.message, code: known.code })
       return
     }
-    deps.logger.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'unexpected error')
+    log.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'unexpected error')
     // 500 makes Segment retry: an event we failed on is never acknowledged.
     res.status(ERROR_STATUS.INTERNAL).json({ error: 'internal error; Segment will retry', code: 'INTERNAL' })
   })
@@ -161,13 +149,14 @@ function withType(json: unknown, call: string): unknown {
 }
 
 /**
- * Starts the door's latency timer, runs the door's `gate` (the refusals that need no
+ * Starts the door's latency timer and its request id (X-Request-Id), runs the door's `gate` (the refusals that need no
  * body; it throws them), then reads the body: one middleware, as each one costs a
  * router dispatch per request.
  */
-function timedBody(route: string, metrics: Metrics, body: RequestHandler, gate: (req: Request, res: Response) => void): RequestHandler {
+function timedBody(route: string, metrics: Metrics, logger: Logger, body: RequestHandler, gate: (req: Request, res: Response) => void): RequestHandler {
   return (req, res, next) => {
     res.locals.door = route
+    res.locals.log = requestLogger(logger, req, res)
     const end = metrics.httpLatency.startTimer({ route })
     res.on('finish', () => end({ status: String(res.statusCode) }))
     try {

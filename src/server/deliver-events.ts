@@ -13,6 +13,7 @@ import type { Workspace } from '../mapping/workspace-registry'
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
+import { maskEmails } from './mask-emails'
 
 /** One event as a door received it: decoded, or refused before mapping (e.g. too large). */
 export type ReceivedEvent = { value: unknown; refused?: string }
@@ -69,6 +70,8 @@ export async function deliverEvents(
   const reasons: Partial<Record<DropReason, number>> = {}
   const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
   const drops: Array<{ index: number; messageId: string | null; reason: DropReason; detail: string }> = []
+  // Every event not sent, in order, for the log: invalid ones too.
+  const notSent: Array<{ messageId: string | null; reason: DropReason; detail: string }> = []
   // Entries are grouped per person as groupByPerson() does, remembering which event each came from.
   const grouper = new EntryGrouper<KoalaEntry>(keyOfEntry)
   const groups: Array<EntryGroup<KoalaEntry>> = []
@@ -92,8 +95,11 @@ export async function deliverEvents(
       return
     }
     reasons[result.reason] = (reasons[result.reason] ?? 0) + 1
-    if (result.reason === 'invalid_event') invalid.push({ index, messageId: result.messageId, detail: result.detail })
-    else drops.push({ index, messageId: result.messageId, reason: result.reason, detail: result.detail })
+    // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
+    const detail = maskEmails(result.detail)
+    notSent.push({ messageId: result.messageId, reason: result.reason, detail })
+    if (result.reason === 'invalid_event') invalid.push({ index, messageId: result.messageId, detail })
+    else drops.push({ index, messageId: result.messageId, reason: result.reason, detail })
   })
   groups.push(...grouper.flush())
 
@@ -162,6 +168,11 @@ export async function deliverEvents(
   if (earlier.length > 0) deps.delivered.forget(name, earlier)
   if (accepted) deps.health.koalaAccepted(name)
   for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: name, reason }, count)
+  // Logged once, with the answer that settles them (a 503 brings them back with Segment's resend).
+  for (const drop of notSent) {
+    const messageId = drop.messageId === null ? null : maskEmails(drop.messageId)
+    deps.logger.info({ workspace: name, door, messageId, reason: drop.reason, detail: drop.detail }, 'event dropped')
+  }
   if (invalid.length > 0) summary.invalid = invalid.slice(0, MAX_LISTED)
   if (verdicts.length > 0) {
     const refused = [...failedEvents.keys()].sort((a, b) => a - b)
@@ -187,7 +198,7 @@ export async function deliverEvents(
       body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid; the other ${summary.delivered as number} were delivered`, code: 'INPUT_INVALID' satisfies ErrorCode }
     }
   }
-  deps.logger.info(log, 'delivered')
+  deps.logger.info(log, deliveredNow.length > 0 ? 'delivered' : earlier.length > 0 ? 'delivered by an earlier attempt' : 'nothing delivered: every event dropped')
   return { status: 200, body: summary }
 }
 
@@ -230,8 +241,6 @@ function retryAfterOf(unavailable: readonly Unavailable[]): number {
   return Math.max(1, Math.ceil(Math.max(0, ...ms) / 1000))
 }
 
-/** Emails Koala's error text might quote from the events. */
-const EMAIL = /[^\s"'<>@]+@[^\s"'<>@]+/g
 const MAX_KOALA_ERROR_CHARS = 200
 
 /**
@@ -243,7 +252,7 @@ function koalaError(rejection: Extract<Failure, { kind: 'rejected' }>): Record<s
   const out: Record<string, unknown> = { status: rejection.status }
   const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { error: data }
   const message = typeof fields.error === 'string' ? fields.error : typeof fields.message === 'string' ? fields.message : undefined
-  if (message !== undefined) out.error = message.slice(0, MAX_KOALA_ERROR_CHARS).replace(EMAIL, '[email]')
+  if (message !== undefined) out.error = maskEmails(message.slice(0, MAX_KOALA_ERROR_CHARS))
   if (typeof fields.code === 'string' && /^[\w.-]{1,64}$/.test(fields.code)) out.code = fields.code
   return out
 }

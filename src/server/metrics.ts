@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 /** The service's Prometheus metrics, on a registry of their own (tests start many apps). */
 export function createMetrics() {
@@ -47,6 +47,18 @@ export function createMetrics() {
       name: 'koala_adapter_koala_config_refusals_total',
       help: 'Koala requests refused for our key or URL (401, 403, 404, ...), answered 503 so Segment keeps the events',
       labelNames: ['workspace', 'status'] as const,
+      registers: [registry]
+    }),
+    mappingReloadFailures: new Counter({
+      name: 'koala_adapter_mapping_reload_failures_total',
+      help: 'Edits of a mapping file that failed to load (the last good version keeps serving)',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    mappingStale: new Gauge({
+      name: 'koala_adapter_mapping_stale',
+      help: '1 while a workspace serves its last good mapping because its file is missing or fails to load, else 0',
+      labelNames: ['workspace'] as const,
       registers: [registry]
     }),
     httpLatency: new Histogram({

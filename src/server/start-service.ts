@@ -7,7 +7,9 @@ import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient } from '../koala/koala-client'
 import { WorkspaceRegistry } from '../mapping/workspace-registry'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
+import { createAdminApp } from './admin-routes'
 import { createApp } from './app'
+import { maskEmails } from './mask-emails'
 import { createLogger } from './logger'
 import { DeliveredMemory } from './delivered-memory'
 import { createMetrics } from './metrics'
@@ -15,6 +17,8 @@ import { WorkspaceHealth } from './workspace-health'
 
 /** The embedded simulator of local mode keeps this many requests for `GET /_sim/requests`. */
 const LOCAL_SIMULATOR_RECORDS = 10_000
+/** A reload's problems shown in /readyz: the first few say what to fix; the log has them all. */
+const MAX_SHOWN_PROBLEMS = 3
 
 export type ServiceOptions = {
   mappingsDir: string
@@ -33,6 +37,8 @@ export type ServiceOptions = {
 export type RunningService = {
   url: string
   port: number
+  /** Where /readyz and /metrics answer when ADMIN_PORT is set. */
+  adminUrl: string | undefined
   registry: WorkspaceRegistry
   logger: Logger
   /** The embedded simulator, in local mode (no KOALA_PUBLIC_API_KEY). */
@@ -57,7 +63,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const localMode = (env.KOALA_PUBLIC_API_KEY ?? '') === ''
   // Local mode opens doors without secrets: keep them off the network unless HOST says otherwise.
   const host = config.host ?? (localMode ? '127.0.0.1' : '0.0.0.0')
-  const simulator = localMode ? await startSimulator({ port: 0, maxRecords: LOCAL_SIMULATOR_RECORDS }) : undefined
+  const simulator = localMode ? await startLocalSimulator(config.simPort) : undefined
   const notices: string[] = []
   let started = false
   const registry = new WorkspaceRegistry(
@@ -65,15 +71,22 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       mappingsDir: options.mappingsDir,
       builtinDefaultFile: options.builtinDefaultFile,
       koalaBaseUrl: config.koalaBaseUrl,
-      localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl, publicApiKey: 'local' },
+      localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl },
       allowUnsignedWebhooks: config.allowUnsignedWebhooks,
       env
     },
     {
       // Before the start they join the start-up lines; after it (a reload) they are warnings.
       notice: (message) => (started ? logger.warn({ notice: message }, 'workspace door changed') : notices.push(message)),
-      reloadFailed: (file, problems) => logger.error({ file, problems }, 'mapping reload failed; the last good version keeps serving'),
-      reloaded: (names) => logger.info({ workspaces: names }, 'mappings reloaded'),
+      reloadFailed: (name, file, problems) => {
+        metrics.mappingReloadFailures.inc({ workspace: name })
+        health.mappingLoadFailed(name, maskEmails(problems.slice(0, MAX_SHOWN_PROBLEMS).join('; ')))
+        logger.error({ workspace: name, file, problems: problems.map(maskEmails) }, 'mapping reload failed; the last good version keeps serving')
+      },
+      reloaded: (names) => {
+        showStale()
+        logger.info({ workspaces: names }, 'mappings reloaded')
+      },
       stale: (name, reason, file) => {
         health.mappingStale(name, reason, file)
         logger.warn({ workspace: name, file, reason }, 'mapping file missing or invalid; its last good version keeps serving until it is back or the service restarts')
@@ -84,12 +97,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       }
     }
   )
+  // Every served workspace has a value (0 or 1), so an alert can tell "fine" from "never scraped".
+  const showStale = () => {
+    for (const name of registry.names()) metrics.mappingStale.set({ workspace: name }, health.mappingIsStale(name) ? 1 : 0)
+  }
   try {
     registry.load()
   } catch (error) {
     await simulator?.close()
     throw error
   }
+  showStale()
 
   const client: KoalaClient = createKoalaClient(config, {
     onAttempt: ({ endpoint, status, code, durationMs }) => {
@@ -112,17 +130,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     app
   )
+  // ADMIN_PORT: /readyz and /metrics on a port of their own, which a deployment keeps private.
+  const adminServer: Server | undefined =
+    config.adminPort === undefined ? undefined : createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, createAdminApp({ registry, metrics, health }, config.adminToken))
+  const adminHost = config.adminHost ?? host
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject)
-      server.listen(config.port, host, () => {
-        server.off('error', reject)
-        resolve()
-      })
-    })
+    await listen(server, config.port, host)
+    if (adminServer !== undefined) await listen(adminServer, config.adminPort as number, adminHost)
     if (options.watch !== false) registry.watch()
   } catch (error) {
     server.close()
+    adminServer?.close()
     client.close()
     registry.close()
     await simulator?.close()
@@ -132,8 +150,10 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
 
   const port = (server.address() as AddressInfo).port
   const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
-  announce(say, { url, simulator, notices, registry, config })
-  logger.info({ port, host, workspaces: registry.names(), localMode }, 'listening')
+  const adminPort = adminServer === undefined ? undefined : (adminServer.address() as AddressInfo).port
+  const adminUrl = adminPort === undefined ? undefined : `http://${adminHost === '0.0.0.0' ? '127.0.0.1' : adminHost}:${adminPort}`
+  announce(say, { url, adminUrl, simulator, notices, registry, config })
+  logger.info({ port, host, adminPort, adminHost: adminPort === undefined ? undefined : adminHost, workspaces: registry.names(), localMode }, 'listening')
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -151,24 +171,51 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       clearTimeout(grace)
       // Now http.Server's close only stops its connection checks (the server is no longer listening).
       server.close(() => undefined)
+      // Probes and scrapes see the service until its doors are closed.
+      if (adminServer !== undefined) {
+        const adminClosed = new Promise<void>((resolve) => adminServer.close(() => resolve()))
+        adminServer.closeAllConnections()
+        await adminClosed
+      }
       registry.close()
       client.close()
       await simulator?.close()
       logger.info('stopped')
     })())
-  return { url, port, registry, logger, simulator, stop }
+  return { url, port, adminUrl, registry, logger, simulator, stop }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+}
+
+/** Local mode's Koala, on SIM_PORT (a fixed port, so its address stays the same between runs). */
+async function startLocalSimulator(port: number): Promise<RunningSimulator> {
+  try {
+    return await startSimulator({ port, maxRecords: LOCAL_SIMULATOR_RECORDS })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error
+    throw new AdapterError('USAGE', `SIM_PORT ${port} is in use, so local mode's Koala simulator cannot start; set SIM_PORT to a free port (0: any)`)
+  }
 }
 
 function announce(
   say: (line: string) => void,
-  s: { url: string; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
+  s: { url: string; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
 ): void {
   say(`segment-koala-adapter listening on ${s.url}`)
+  if (s.adminUrl !== undefined) say(`  admin port:        ${s.adminUrl}/readyz, ${s.adminUrl}/metrics (not on the port above)`)
   say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
   say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
   if (s.simulator !== undefined) {
     say(`LOCAL MODE: KOALA_PUBLIC_API_KEY is not set, so nothing goes to Koala.`)
-    say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests`)
+    say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests (one workspace's: ?key=<workspace>)`)
     say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
   } else {
     say(`Koala: ${withoutCredentials(s.config.koalaBaseUrl)}`)

@@ -11,8 +11,10 @@ import type { RequestLog } from './request-log'
 export function controlRoutes(log: RequestLog, faults: FaultQueue): Router {
   const router = express.Router()
 
-  router.get('/_sim/requests', (_req, res) => {
-    res.json(log.list())
+  // `?key=` keeps one project's requests: in the service's local mode each workspace sends with its own name as key.
+  router.get('/_sim/requests', (req, res) => {
+    const key = typeof req.query.key === 'string' ? req.query.key : undefined
+    res.json(log.list(key))
   })
   router.delete('/_sim/requests', (_req, res) => {
     log.clear()

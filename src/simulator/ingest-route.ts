@@ -73,9 +73,10 @@ export async function handleIngest(target: IngestTarget, req: IncomingMessage, r
   const result = schemas[target.endpoint].safeParse(read.json, { error: issueMessages })
   if (!result.success) return sendJson(res, 400, { error: describeIssues(result.error), code: 'invalid_payload' })
 
-  state.log.record(target.key, {
+  state.log.record({
     method: 'POST',
     path: target.path,
+    key: target.key,
     headers: flatHeaders(req.headers),
     body: read.json,
     flags: flagsOf(req)

@@ -15,6 +15,8 @@ export type RequestFlag = 'missing_user_agent' | 'duplicate_message_id' | 'clien
 export type RecordedRequest = {
   method: string
   path: string
+  /** The public API key from the path, decoded: tells apart the workspaces (projects) sending to one simulator. */
+  key: string
   headers: Record<string, string>
   body: unknown
   flags: RequestFlag[]
@@ -33,8 +35,8 @@ export class RequestLog {
   constructor(private readonly maxRecords = DEFAULT_MAX_RECORDS) {}
 
   /** Appends an accepted request, adding the duplicate flag when one of its message_ids was seen. */
-  record(apiKey: string, request: RecordedRequest): void {
-    if (this.markMessageIds(apiKey, request.body)) request.flags.push('duplicate_message_id')
+  record(request: RecordedRequest): void {
+    if (this.markMessageIds(request.key, request.body)) request.flags.push('duplicate_message_id')
     this.records.push(request)
     if (this.records.length > this.maxRecords) {
       // Dropping in chunks keeps the cost per request constant on average.
@@ -43,9 +45,9 @@ export class RequestLog {
     }
   }
 
-  /** A copy of the list, so callers may keep it while the simulator goes on. */
-  list(): RecordedRequest[] {
-    return this.records.slice()
+  /** A copy of the list (only `key`'s requests when given), so callers may keep it while the simulator goes on. */
+  list(key?: string): RecordedRequest[] {
+    return key === undefined ? this.records.slice() : this.records.filter((record) => record.key === key)
   }
 
   /** Forgets the requests and the message_ids seen. */

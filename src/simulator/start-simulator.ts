@@ -17,8 +17,8 @@ export type RunningSimulator = {
   /** `url + '/web/projects'`: what KOALA_BASE_URL should be set to. */
   baseUrl: string
   port: number
-  /** Accepted ingestion requests, in the order they were accepted. */
-  requests(): RecordedRequest[]
+  /** Accepted ingestion requests, in the order they were accepted; only those sent with `key` when given. */
+  requests(key?: string): RecordedRequest[]
   /** Forgets the requests (like `DELETE /_sim/requests`); pending faults stay. */
   clear(): void
   /** Queues faults (like `POST /_sim/faults`); throws on an invalid one. */
@@ -51,7 +51,7 @@ export function startSimulator(options: SimulatorOptions = {}): Promise<RunningS
         url,
         baseUrl: `${url}/web/projects`,
         port: actualPort,
-        requests: () => sim.log.list(),
+        requests: (key) => sim.log.list(key),
         clear: () => sim.log.clear(),
         addFaults: (faults) => sim.faults.add(faultsOrThrow(faults)),
         pendingFaults: () => sim.faults.list(),

@@ -5,7 +5,7 @@ import { post, ROOT, trackEvent } from './service-harness'
 
 /** Starts `koala-adapter serve` as a user would, with no Koala key and no Segment set-up. */
 async function serveFresh(): Promise<{ child: ChildProcess; url: string; simUrl: string; stderr: () => string; exited: Promise<number | null> }> {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', SIM_PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' }
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'koala-adapter.js'), 'serve'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stderr = ''
   child.stderr!.on('data', (chunk) => (stderr += chunk))

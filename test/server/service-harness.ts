@@ -48,7 +48,8 @@ export async function startHarness(
     // A 1 s keep-alive is announced as `Keep-Alive: timeout=1`, which fetch takes as "do not reuse":
     // its sockets close after each answer, so stop() (which lets idle sockets end with their
     // keep-alive, not cut them) returns at once. The shutdown suite sets its own.
-    overrides: { port: 0, host: '127.0.0.1', logLevel: 'info', allowUnsignedWebhooks: true, keepAliveTimeoutMs: 1_000, ...options.overrides },
+    // simPort 0: suites start many local-mode services at once; SIM_PORT's fixed default would collide.
+    overrides: { port: 0, simPort: 0, host: '127.0.0.1', logLevel: 'info', allowUnsignedWebhooks: true, keepAliveTimeoutMs: 1_000, ...options.overrides },
     logDestination: logs,
     say: (line) => said.push(line),
     watch: options.watch ?? false,

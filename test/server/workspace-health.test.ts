@@ -27,6 +27,24 @@ describe('workspace health', () => {
     health.mappingFresh('acme')
     expect(health.problems()).to.deep.equal([])
   })
+
+  it('shows why a stale mapping failed to load, the newest failure, until the file is fresh or gone', () => {
+    let now = Date.parse('2026-11-02T10:00:00Z')
+    const health = new WorkspaceHealth(() => now)
+    health.mappingLoadFailed('acme', 'acme.json: /subscriptions/0: first')
+    health.mappingStale('acme', 'file invalid', 'acme.json')
+    now += 1_000
+    health.mappingLoadFailed('acme', 'acme.json: /subscriptions/0: second')
+    health.mappingStale('acme', 'file invalid', 'acme.json')
+    expect(health.mappingIsStale('acme')).to.equal(true)
+    expect(health.problems()).to.deep.equal([
+      { workspace: 'acme', mapping: { reason: 'file invalid', file: 'acme.json', since: '2026-11-02T10:00:00.000Z', error: 'acme.json: /subscriptions/0: second' } }
+    ])
+    health.mappingStale('acme', 'file missing', 'acme.json')
+    expect(health.problems()[0].mapping).to.deep.equal({ reason: 'file missing', file: 'acme.json', since: '2026-11-02T10:00:01.000Z' })
+    health.mappingFresh('acme')
+    expect(health.mappingIsStale('acme')).to.equal(false)
+  })
 })
 
 describe('delivered memory', () => {

@@ -130,6 +130,18 @@ describe('Koala simulator', () => {
       }
     })
 
+    it('records each request\'s key, and GET /_sim/requests?key= lists only that key\'s requests', async () => {
+      expect((await post(sim, batch('acme'), PROFILE_BODY)).status).to.equal(200)
+      expect((await post(sim, batch('pk%2Fb'), PROFILE_BODY)).status).to.equal(200)
+      expect((await post(sim, accounts('acme'), ACCOUNT_BODY)).status).to.equal(200)
+      expect(sim.requests().map((r) => r.key)).to.deep.equal(['acme', 'pk/b', 'acme'])
+      const acme = (await call(sim, 'GET', '/_sim/requests?key=acme')).body
+      expect(acme.map((r: any) => r.path)).to.deep.equal(['/web/projects/acme/batch', '/web/projects/acme/accounts/batch'])
+      expect((await call(sim, 'GET', '/_sim/requests?key=pk%2Fb')).body.map((r: any) => r.key)).to.deep.equal(['pk/b'])
+      expect((await call(sim, 'GET', '/_sim/requests?key=nobody')).body).to.deep.equal([])
+      expect(sim.requests('acme')).to.have.length(2)
+    })
+
     it('reads bodies as express.json() did: an empty one as {}, a bare scalar as malformed, other charsets refused', async () => {
       expect(await post(sim, batch(), '')).to.deep.include({ status: 400 }).and.satisfy((a: Answer) => a.body.code === 'invalid_payload')
       expect((await post(sim, batch(), '"x"')).body.code).to.equal('invalid_json')
