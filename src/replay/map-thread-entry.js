@@ -1,6 +1,9 @@
-// The file a replay map thread starts from. Like replay-worker-entry.js, it installs the
-// product's require hook (a thread does not inherit the main thread's) before loading TypeScript.
+// The file a replay map thread starts from. Like replay-worker-entry.js, it loads the compiled
+// module next to it when built (dist/), and installs the development require hook (a thread
+// does not inherit the main thread's) only when run from sources.
 'use strict'
-require('../../bin/swc-hook.js')
+const path = require('node:path')
+const { existsSync } = require('node:fs')
+if (!existsSync(path.join(__dirname, 'map-thread.js'))) require(path.join(__dirname, '..', '..', 'bin', 'swc-hook.js'))
 const { parentPort, workerData } = require('node:worker_threads')
-require('./map-thread.ts').serveMapThread(parentPort, workerData)
+require('./map-thread').serveMapThread(parentPort, workerData)

@@ -1,7 +1,9 @@
-// The file a replay worker thread starts from. A worker does not inherit the main
-// thread's require hook (swc for the CLI, ts-node under mocha), so it installs the
-// product's own before loading the TypeScript worker module.
+// The file a replay worker thread starts from. Built (dist/), the compiled worker module sits
+// next to it. From sources (tests, which run on ts-node), a worker does not inherit the main
+// thread's require hook, so it installs the development one (bin/swc-hook.js) first.
 'use strict'
-require('../../bin/swc-hook.js')
+const path = require('node:path')
+const { existsSync } = require('node:fs')
+if (!existsSync(path.join(__dirname, 'replay-worker.js'))) require(path.join(__dirname, '..', '..', 'bin', 'swc-hook.js'))
 const { parentPort, workerData } = require('node:worker_threads')
-require('./replay-worker.ts').serveReplayWorker(parentPort, workerData)
+require('./replay-worker').serveReplayWorker(parentPort, workerData)
