@@ -44,7 +44,13 @@ describe('mappings from a Kubernetes ConfigMap volume', () => {
     let reloaded: (names: string[]) => void = () => {}
     const registry = new WorkspaceRegistry(
       { mappingsDir: dir, builtinDefaultFile: BUILTIN_DEFAULT, koalaBaseUrl: 'https://koala.test/web/projects', allowUnsignedWebhooks: true, env: { KOALA_PUBLIC_API_KEY: 'pk_default', ACME_KEY_OLD: 'pk_old', ACME_KEY_NEW: 'pk_new', BETA_KEY: 'pk_beta' } },
-      { notice: () => {}, reloadFailed: (file, problems) => expect.fail(`${file}: ${problems.join('; ')}`), reloaded: (names) => reloaded(names) }
+      {
+        notice: () => {},
+        reloadFailed: (_name, file, problems) => expect.fail(`${file}: ${problems.join('; ')}`),
+        reloaded: (names) => reloaded(names),
+        stale: (name, reason) => expect.fail(`${name}: ${reason}`),
+        fresh: () => {}
+      }
     )
     registry.load()
     expect(registry.get('acme')?.koala.publicApiKey).to.equal('pk_old')
