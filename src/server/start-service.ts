@@ -92,7 +92,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
 
   const client: KoalaClient = createKoalaClient(config, {
+    onAttemptStart: ({ endpoint }) => metrics.koalaInFlight.inc({ endpoint }),
     onAttempt: ({ endpoint, status, code, durationMs }) => {
+      metrics.koalaInFlight.dec({ endpoint })
       metrics.koalaRequests.inc({ endpoint, status: status !== undefined ? String(status) : (code ?? 'error') })
       metrics.koalaLatency.observe({ endpoint }, durationMs / 1000)
     },
