@@ -67,6 +67,23 @@ describe('operations', function () {
     }
   })
 
+  it('names the port really bound in the banner, and says in the JSON log which doors are signed, unsigned or closed', async () => {
+    const service = await startHarness({
+      env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_WRITE_KEY: WRITE_KEY },
+      overrides: { port: 0, allowUnsignedWebhooks: false }
+    })
+    try {
+      expect(service.port).to.be.above(0)
+      expect(service.said[0]).to.equal(`segment-koala-adapter listening on http://127.0.0.1:${service.port}`)
+      const listening = service.logs.text.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.msg === 'listening')
+      expect(listening).to.deep.include({ port: service.port, host: '127.0.0.1' })
+      expect(listening.doors).to.deep.equal([{ workspace: 'default', webhook: 'closed', trackingApi: 'write key' }])
+      expect(listening.notices.join('\n')).to.contain('/webhook/default is closed (401)')
+    } finally {
+      await service.stop()
+    }
+  })
+
   it('picks up a mapping edit without a restart, and keeps the last good mapping when an edit is bad', async () => {
     const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl }, watch: true })
     try {
