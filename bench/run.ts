@@ -1,6 +1,7 @@
-/** `npm run bench [-- mapping|webhook|replay|attack]`: each scenario prints ours next to its baseline from the same run. */
+/** `npm run bench [-- mapping|webhook|replay|attack|koala-client]`: each scenario prints ours next to its baseline from the same run. */
 import os from 'node:os'
 import { attackBench } from './attack.bench'
+import { koalaClientBench } from './koala-client.bench'
 import { mappingBench } from './mapping.bench'
 import { replayBench } from './replay.bench'
 import { webhookBench } from './webhook.bench'
@@ -9,7 +10,8 @@ const SCENARIOS: Record<string, () => Promise<{ lines: string[] }> | { lines: st
   mapping: mappingBench,
   webhook: webhookBench,
   replay: replayBench,
-  attack: attackBench
+  attack: attackBench,
+  'koala-client': koalaClientBench
 }
 
 async function main(): Promise<void> {

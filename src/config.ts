@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { AdapterError } from './errors'
 
 /**
  * Every setting of the service, with its default written once, here. Parsed from
@@ -10,6 +11,7 @@ export const MAX_REPLAY_WORKERS = 64
 /** Replay map threads, from REPLAY_MAP_THREADS or --map-threads. */
 export const MAX_REPLAY_MAP_THREADS = 16
 
+const portNumber = (fallback: number) => z.coerce.number().int().min(0).max(65_535).default(fallback)
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback)
 /** A count of which zero would mean nothing can happen (requests in flight, entries held). */
 const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback)
@@ -20,11 +22,11 @@ const flag = z
 
 export const ServiceConfig = z.object({
   /** PORT or --port. */
-  port: int(8080),
+  port: portNumber(8080),
   /** Unset: all interfaces, except in local mode (no Koala key), where only loopback. */
   host: z.string().optional(),
   /** Requests go to `$KOALA_BASE_URL/<url-encoded key>/batch`. */
-  koalaBaseUrl: z.url().default('https://api2.getkoala.com/web/projects'),
+  koalaBaseUrl: z.url({ protocol: /^https?$/ }).default('https://api2.getkoala.com/web/projects'),
   /** Sockets to Koala per process; a cap keeps a burst from opening hundreds. */
   koalaMaxSockets: int(32),
   /** Koala requests one door request sends at once (a 1000-event batch can hold hundreds of people). */
@@ -68,7 +70,7 @@ export const ServiceConfig = z.object({
   /** The admin port's interface; unset: HOST's. */
   adminHost: z.string().min(1).optional(),
   /** `koala-adapter sim` without --port, and local mode's embedded simulator; 0: any free port. */
-  simPort: z.coerce.number().int().min(0).max(65_535).default(8090),
+  simPort: portNumber(8090),
   /** How long SIGTERM waits for requests in flight; never shorter than `requestBudgetMs` (checked below). */
   shutdownGraceMs: int(10_000),
   /** `replay --concurrency` default: Koala requests in flight at once. */
@@ -160,17 +162,53 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   logLevel: 'LOG_LEVEL'
 }
 
-/** The settings from the environment, overridden by `overrides` (command-line flags, tests); frozen. */
+/** The settings from the environment, overridden by `overrides` (command-line flags, tests); frozen. Throws CONFIG_INVALID naming the first bad setting, its value and what it takes. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ServiceConfig> = {}): Readonly<ServiceConfig> {
   const raw: Record<string, unknown> = {}
   for (const [key, name] of Object.entries(ENV_NAMES)) if (env[name] !== undefined && env[name] !== '') raw[key] = env[name]
-  const parsed = ServiceConfig.safeParse({ ...raw, ...overrides })
+  const input: Record<string, unknown> = { ...raw, ...overrides }
+  const parsed = ServiceConfig.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
     const key = String(issue.path[0]) as keyof ServiceConfig
-    throw new Error(`setting ${ENV_NAMES[key] ?? key}: ${issue.message}`)
+    const name = ENV_NAMES[key] ?? key
+    const problem = issue.code === 'custom' ? issue.message : `allowed: ${allowedValues(ServiceConfig.shape[key])}`
+    throw new AdapterError('CONFIG_INVALID', `setting ${name}=${shownValue(key, input[key])} is not valid; ${problem}`)
   }
   return Object.freeze(parsed.data)
+}
+
+/** Settings whose value is never printed: a token, or a URL that may carry a password. */
+const SECRET_SETTINGS: ReadonlySet<keyof ServiceConfig> = new Set(['adminToken'])
+
+/** A setting's value fit for one line of a terminal or log: quoted, short, no secret. */
+function shownValue(key: keyof ServiceConfig, value: unknown): string {
+  if (SECRET_SETTINGS.has(key)) return `(${String(value).length} characters, not shown)`
+  const text = String(value).replace(/\/\/[^/@]*@/, '//***@')
+  return JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)
+}
+
+/** What a setting takes, read from its schema, so it cannot drift from what is checked. */
+function allowedValues(schema: z.ZodType): string {
+  const def = (schema as unknown as { _zod: { def: Record<string, unknown> } })._zod.def
+  if (def.innerType !== undefined) return allowedValues(def.innerType as z.ZodType)
+  if (def.in !== undefined) return allowedValues(def.in as z.ZodType)
+  if (schema instanceof z.ZodNumber) {
+    const min = schema.minValue ?? -Infinity
+    // .int() alone caps at MAX_SAFE_INTEGER, which is no limit to a person.
+    const max = schema.maxValue ?? Infinity
+    const range = max >= Number.MAX_SAFE_INTEGER ? `${Math.max(min, 0)} or more` : `${min} to ${max}`
+    return `a whole number, ${range}, without a unit`
+  }
+  if (schema instanceof z.ZodEnum) return schema.options.map(String).join(', ')
+  if (schema instanceof z.ZodLiteral) return schema.values.size === 1 ? String([...schema.values][0]) : [...schema.values].join(', ')
+  if (schema instanceof z.ZodUnion) {
+    // A flag is also a boolean for overrides; in the environment it is one of its words.
+    return (schema.options as z.ZodType[]).filter((option) => !(option instanceof z.ZodBoolean)).map(allowedValues).join(', or ')
+  }
+  if (schema instanceof z.ZodURL) return 'an http:// or https:// URL'
+  if (schema instanceof z.ZodString) return schema.minLength !== null ? `at least ${schema.minLength} characters` : 'any text'
+  return 'see the README'
 }
 
 /** The names of the environment variables, for the README and error messages. */

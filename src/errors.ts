@@ -9,6 +9,7 @@ export const ERROR_CODES = {
   SECRET_MISSING: 'an { "env": NAME } reference names an unset environment variable',
   INPUT_INVALID: 'input events could not be read, or a request body is not what the door takes',
   USAGE: 'the command line is wrong',
+  CONFIG_INVALID: 'a setting (environment variable or flag) has a value it does not take, or the port cannot be listened on',
   UNAUTHORIZED: 'a webhook signature or a write key is missing or wrong',
   NOT_FOUND: 'no such route or workspace',
   BODY_TOO_LARGE: 'a request body or batch is over its limit',

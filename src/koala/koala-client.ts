@@ -1,5 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
+import type { Readable } from 'node:stream'
+import axios, { type AxiosInstance } from 'axios'
 import { HttpsProxyAgent } from 'https-proxy-agent'
 import { getProxyForUrl } from 'proxy-from-env'
 import { version } from '../../package.json'
@@ -35,6 +37,9 @@ export interface KoalaClient {
 
 /** Sees every attempt and retry, e.g. for metrics and logs; gets no URL, key or body. */
 export type DeliveryObserver = {
+  /** An HTTP attempt starts; `onAttempt` follows for each, once it has ended. */
+  onAttemptStart?(info: { endpoint: string }): void
+  /** An HTTP attempt ended, with its status or network error code. */
   onAttempt?(info: { endpoint: string; status?: number; code?: string; durationMs: number }): void
   onRetry?(info: { endpoint: string; delayMs: number; reason: string }): void
 }
@@ -74,6 +79,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
     }
     return agent
   }
+  const transport = createTransport()
   const endpoints = new Map<string, Endpoint>()
   // Parsed once per URL: a service talks to a handful of workspaces' endpoints.
   const endpointOf = (url: string): Endpoint => {
@@ -88,8 +94,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   async function send(request: OutboundRequest, target: KoalaTarget, options: { deadline?: number } = {}): Promise<DeliveryResult> {
     const { endpoint } = request
     const destination = endpointOf(koalaUrl(target, endpoint))
-    // Serialised once: every retry sends the same text. Kept a string, not a Buffer: node:http then writes
-    // headers and body in one go, without the copy (~5% less client CPU per request, measured).
+    // Serialised once: every retry sends the same text (axios is told not to touch it).
     const body = typeof request.body === 'string' ? request.body : JSON.stringify(request.body)
     const deadline = options.deadline ?? Infinity
     let slowestMs = 0
@@ -98,7 +103,8 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
       const timeoutMs = Math.min(attemptCapMs, deadline - now())
       if (timeoutMs <= 0) return unavailable(endpoint, last, attempt - 1, 'deadline')
       const started = now()
-      last = await attemptOnce(destination, body, timeoutMs, now)
+      observer.onAttemptStart?.({ endpoint })
+      last = await attemptOnce(transport, destination, body, timeoutMs, now)
       const durationMs = now() - started
       slowestMs = Math.max(slowestMs, durationMs)
       observer.onAttempt?.({ endpoint, status: last.status, code: last.code, durationMs })
@@ -127,8 +133,8 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   }
 }
 
-/** Where one Koala URL's requests go: parsed once, reused for every attempt. */
-type Endpoint = { send: typeof http.request; options: http.RequestOptions; host: string } | { error: string }
+/** Where one Koala URL's requests go: checked once, reused for every attempt. */
+type Endpoint = { url: string; agent: http.Agent } | { error: string }
 
 /** A service talks to a few workspaces' endpoints; the cap only guards against a leak. */
 const MAX_CACHED_ENDPOINTS = 1000
@@ -144,41 +150,55 @@ function parseEndpoint(url: string, agentFor: (url: URL) => http.Agent): Endpoin
     return { error: 'ERR_INVALID_URL' }
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return { error: 'ERR_INVALID_PROTOCOL' }
-  let agent: http.Agent
   try {
-    agent = agentFor(parsed)
+    return { url, agent: agentFor(parsed) }
   } catch {
     // A proxy variable that is not a URL: reported as a code, since its text may hold the proxy's password.
     return { error: 'ERR_INVALID_PROXY' }
   }
-  return {
-    send: parsed.protocol === 'https:' ? https.request : http.request,
-    options: {
-      method: 'POST',
-      protocol: parsed.protocol,
-      // URL keeps the brackets of an IPv6 literal; node:http wants the bare address.
-      hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-      port: parsed.port === '' ? undefined : Number(parsed.port),
-      path: parsed.pathname + parsed.search,
-      agent,
-      setHost: false
-    },
-    host: parsed.host
-  }
 }
 
 /**
- * One HTTP attempt, reduced to what we classify on; network errors become a sanitised
- * code. On node:http rather than axios: this is the hot path of the webhook door, and
- * axios cost about twice node:http's client CPU per request (BENCHMARKS.md). Redirects
- * are never followed (a 3xx would carry the key elsewhere; it is a wrong base URL).
+ * The one axios instance a client sends with, set up for the hot path and for
+ * classifying every answer ourselves:
+ * - `maxRedirects: 0`: a 3xx would carry the key elsewhere (it is a wrong base URL), and
+ *   with 0 axios calls node:http directly instead of wrapping it in follow-redirects;
+ * - `proxy: false`: the agent already tunnels through the environment's proxy
+ *   (agentFor); axios's own reading of HTTP(S)_PROXY would apply it a second time;
+ * - the body is JSON text already (rendered or stringified once per delivery): the
+ *   identity transform keeps axios from parsing and trimming it again on every attempt;
+ * - every status resolves and the body stays a stream, so the caller drains success
+ *   bodies unread and keeps at most 64 KB of an error body;
+ * - `Accept-Encoding: identity`, as the node:http client sent (no header): nothing to
+ *   inflate on the hot path, and error bodies stay readable text.
  */
-function attemptOnce(endpoint: Endpoint, body: string, timeoutMs: number, now: () => number): Promise<Outcome> {
+function createTransport(): AxiosInstance {
+  const identity = (data: unknown): unknown => data
+  return axios.create({
+    adapter: 'http',
+    method: 'post',
+    maxRedirects: 0,
+    proxy: false,
+    validateStatus: () => true,
+    responseType: 'stream',
+    transformRequest: [identity],
+    transformResponse: [identity],
+    headers: { 'Content-Type': 'application/json', 'User-Agent': USER_AGENT, Accept: 'application/json', 'Accept-Encoding': 'identity' }
+  })
+}
+
+/**
+ * One HTTP attempt, reduced to what we classify on. Network errors become a sanitised
+ * code: an AxiosError carries the URL (with the key), the headers and the body, so
+ * nothing of it but its code leaves this function.
+ */
+function attemptOnce(transport: AxiosInstance, endpoint: Endpoint, body: string, timeoutMs: number, now: () => number): Promise<Outcome> {
   if ('error' in endpoint) return Promise.resolve({ code: endpoint.error })
   return new Promise((resolve) => {
     let done = false
-    let timedOut = false
     let timer: NodeJS.Timeout | undefined
+    let stream: Readable | undefined
+    const aborter = new AbortController()
     const finish = (outcome: Outcome): void => {
       if (done) return
       done = true
@@ -186,46 +206,46 @@ function attemptOnce(endpoint: Endpoint, body: string, timeoutMs: number, now: (
       resolve(outcome)
     }
     // Only the code is kept: Node's messages can name the host, a proxy's the whole URL (the key).
-    const fail = (error: unknown): void => finish({ code: timedOut ? 'ETIMEDOUT' : networkErrorCode(error) })
-    let request: http.ClientRequest
-    try {
-      // Headers as a flat array skip node:http's per-header checks: ~15% of the client's CPU per request, measured.
-      const headers = ['Host', endpoint.host, 'Content-Type', 'application/json', 'Content-Length', String(Buffer.byteLength(body)), 'User-Agent', USER_AGENT]
-      request = endpoint.send({ ...endpoint.options, headers: headers as unknown as http.OutgoingHttpHeaders })
-    } catch (error) {
-      fail(error)
-      return
-    }
-    // A hard bound on the whole attempt (a socket timeout would only bound each silence).
+    const fail = (error: unknown): void => finish({ code: networkErrorCode(error) })
+    // A hard bound on the whole attempt, body included (axios's `timeout` only bounds each silence).
     if (Number.isFinite(timeoutMs)) {
       timer = setTimeout(() => {
-        timedOut = true
-        request.destroy()
+        finish({ code: 'ETIMEDOUT' })
+        aborter.abort()
+        stream?.destroy()
       }, timeoutMs)
     }
-    request.on('error', fail)
-    request.on('response', (response) => {
-      const status = response.statusCode ?? 0
-      const ok = status >= 200 && status < 300
-      const chunks: Buffer[] = []
-      let kept = 0
-      response.on('data', (chunk: Buffer) => {
-        // Success bodies are never read; they are drained so the socket goes back to the pool.
-        if (ok || kept >= MAX_ERROR_BODY_BYTES) return
-        chunks.push(chunk)
-        kept += chunk.length
-      })
-      response.on('error', fail)
-      response.on('end', () => {
-        const retryAfter = response.headers['retry-after']
-        finish({
-          status,
-          retryAfterMs: parseRetryAfter(retryAfter, now()),
-          data: ok ? undefined : errorBody(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8'))
+    transport
+      .request<Readable>({ url: endpoint.url, data: body, httpAgent: endpoint.agent, httpsAgent: endpoint.agent, signal: aborter.signal })
+      .then((response) => {
+        const data = response.data
+        if (done) {
+          data.destroy()
+          return
+        }
+        stream = data
+        const status = response.status
+        const ok = status >= 200 && status < 300
+        const chunks: Buffer[] = []
+        let kept = 0
+        data.on('data', (chunk: Buffer) => {
+          // Success bodies are never read; they are drained so the socket goes back to the pool.
+          if (ok || kept >= MAX_ERROR_BODY_BYTES) return
+          chunks.push(chunk)
+          kept += chunk.length
         })
-      })
-    })
-    request.end(body)
+        data.on('error', fail)
+        // An answer cut off in its body closes without an end: a reset, worth a retry.
+        data.on('close', () => finish({ code: 'ECONNRESET' }))
+        data.on('end', () => {
+          const retryAfter = response.headers['retry-after']
+          finish({
+            status,
+            retryAfterMs: parseRetryAfter(typeof retryAfter === 'string' ? retryAfter : undefined, now()),
+            data: ok ? undefined : errorBody(Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8'))
+          })
+        })
+      }, fail)
   })
 }
 

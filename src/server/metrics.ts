@@ -1,9 +1,17 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { version } from '../../package.json'
 
 /** The service's Prometheus metrics, on a registry of their own (tests start many apps). */
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // Always 1: its labels say which build runs where (the usual Prometheus build_info pattern).
+  new Gauge({
+    name: 'koala_adapter_build_info',
+    help: 'The running version of the adapter and of Node.js (always 1)',
+    labelNames: ['version', 'node'] as const,
+    registers: [registry]
+  }).set({ version, node: process.version }, 1)
   return {
     registry,
     eventsReceived: new Counter({
@@ -41,6 +49,12 @@ export function createMetrics() {
       help: 'Duration of one HTTP attempt to Koala',
       labelNames: ['endpoint'] as const,
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
+      registers: [registry]
+    }),
+    koalaInFlight: new Gauge({
+      name: 'koala_adapter_koala_requests_in_flight',
+      help: 'HTTP attempts to Koala sent and not yet answered, by endpoint',
+      labelNames: ['endpoint'] as const,
       registers: [registry]
     }),
     koalaConfigRefusals: new Counter({

@@ -110,7 +110,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   showStale()
 
   const client: KoalaClient = createKoalaClient(config, {
+    onAttemptStart: ({ endpoint }) => metrics.koalaInFlight.inc({ endpoint }),
     onAttempt: ({ endpoint, status, code, durationMs }) => {
+      metrics.koalaInFlight.dec({ endpoint })
       metrics.koalaRequests.inc({ endpoint, status: status !== undefined ? String(status) : (code ?? 'error') })
       metrics.koalaLatency.observe({ endpoint }, durationMs / 1000)
     },
@@ -144,16 +146,21 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     client.close()
     registry.close()
     await simulator?.close()
-    throw error
+    throw listenError(error, host, config.port)
   }
   started = true
 
-  const port = (server.address() as AddressInfo).port
-  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`
-  const adminPort = adminServer === undefined ? undefined : (adminServer.address() as AddressInfo).port
-  const adminUrl = adminPort === undefined ? undefined : `http://${adminHost === '0.0.0.0' ? '127.0.0.1' : adminHost}:${adminPort}`
-  announce(say, { url, adminUrl, simulator, notices, registry, config })
-  logger.info({ port, host, adminPort, adminHost: adminPort === undefined ? undefined : adminHost, workspaces: registry.names(), localMode }, 'listening')
+  const bound = server.address() as AddressInfo
+  const port = bound.port
+  const url = `http://${reachableHost(bound)}:${port}`
+  const adminBound = adminServer === undefined ? undefined : (adminServer.address() as AddressInfo)
+  const adminPort = adminBound?.port
+  const adminUrl = adminBound === undefined ? undefined : `http://${reachableHost(adminBound)}:${adminBound.port}`
+  announce(say, { url, bound, adminUrl, simulator, notices, registry, config })
+  logger.info(
+    { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry), notices },
+    'listening'
+  )
 
   let stopping: Promise<void> | undefined
   const stop = () =>
@@ -207,9 +214,10 @@ async function startLocalSimulator(port: number): Promise<RunningSimulator> {
 
 function announce(
   say: (line: string) => void,
-  s: { url: string; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
+  s: { url: string; bound: AddressInfo; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
 ): void {
-  say(`segment-koala-adapter listening on ${s.url}`)
+  const all = s.bound.address === '0.0.0.0' || s.bound.address === '::'
+  say(`segment-koala-adapter listening on ${s.url}${all ? ` (bound to ${s.bound.family === 'IPv6' ? `[${s.bound.address}]` : s.bound.address}:${s.bound.port}: every interface)` : ''}`)
   if (s.adminUrl !== undefined) say(`  admin port:        ${s.adminUrl}/readyz, ${s.adminUrl}/metrics (not on the port above)`)
   say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
   say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
@@ -221,6 +229,44 @@ function announce(
     say(`Koala: ${withoutCredentials(s.config.koalaBaseUrl)}`)
   }
   for (const notice of s.notices) say(`  ${notice}`)
+}
+
+/** Where this machine reaches the address really bound: loopback for an any-interface bind, brackets for IPv6. */
+function reachableHost(bound: AddressInfo): string {
+  if (bound.address === '0.0.0.0') return '127.0.0.1'
+  if (bound.address === '::') return '[::1]'
+  return bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
+}
+
+/** Which doors each workspace has open, signed or not, and which are closed: for the start-up log line. */
+function doorStates(registry: WorkspaceRegistry): Array<{ workspace: string; webhook: string; trackingApi: string }> {
+  return registry.names().flatMap((name) => {
+    const workspace = registry.get(name)
+    if (workspace === undefined) return []
+    const signed = workspace.sharedSecrets.length > 0 || workspace.tokenDigests.length > 0
+    return [
+      {
+        workspace: name,
+        webhook: signed ? 'signed' : workspace.unsignedWebhooks ? 'unsigned' : 'closed',
+        trackingApi: workspace.writeKeys.length > 0 ? 'write key' : workspace.acceptsAnyWriteKey ? 'any write key' : 'closed'
+      }
+    ]
+  })
+}
+
+/** A failed listen as one line naming the setting to change (PORT or HOST), never a stack trace. */
+function listenError(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException | null)?.code
+  if (code === 'EADDRINUSE') {
+    return new AdapterError('CONFIG_INVALID', `setting PORT=${port}: the port is in use on ${host}; allowed: a free port, or 0 for any free port`, { cause: error })
+  }
+  if (code === 'EACCES') {
+    return new AdapterError('CONFIG_INVALID', `setting PORT=${port}: not allowed to listen on it (ports below 1024 need privileges); allowed: a port from 1024 to 65535, or 0`, { cause: error })
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+    return new AdapterError('CONFIG_INVALID', `setting HOST=${JSON.stringify(host)}: no interface of this machine has that address (${code}); allowed: one of its addresses, 0.0.0.0 or ::`, { cause: error })
+  }
+  return error
 }
 
 /** A URL fit to print: a user name or password in it (`https://user:pass@host`) is masked. */

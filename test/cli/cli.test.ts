@@ -1,6 +1,7 @@
 import { tempDir } from '../temp-dir'
 import { expect } from 'chai'
 import { spawnSync } from 'node:child_process'
+import net from 'node:net'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 
@@ -243,5 +244,47 @@ describe('koala-adapter import', function () {
     expect(run.stderr).to.contain('stdout: /subscriptions/0/mapping/event/@paht: unknown directive @paht')
     expect(run.stderr).to.contain('it does not pass `check` yet')
     expect(JSON.parse(run.stdout).subscriptions).to.have.length(1)
+  })
+})
+
+describe('koala-adapter serve: a bad setting is one line and exit 2', function () {
+  this.timeout(60_000)
+
+  /** `serve` with the machine's environment minus the adapter's settings, plus `env`; in local mode, so no Koala is needed. */
+  function serve(env: Record<string, string>) {
+    const base: NodeJS.ProcessEnv = {}
+    for (const [name, value] of Object.entries(process.env)) if (!/^(KOALA_|SEGMENT_|PORT$|HOST$|ADMIN_|ALLOW_)/.test(name)) base[name] = value
+    const run = spawnSync(process.execPath, [BIN, 'serve'], { cwd: ROOT, env: { ...base, ...env }, encoding: 'utf8', timeout: 30_000 })
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr, lines: run.stderr.split('\n').filter(Boolean) }
+  }
+
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ KOALA_TIMEOUT_MS: '2s' }, /^koala-adapter: setting KOALA_TIMEOUT_MS="2s" is not valid; allowed: a whole number, 0 or more, without a unit$/],
+    [{ ALLOW_UNSIGNED_WEBHOOKS: 'yes' }, /^koala-adapter: setting ALLOW_UNSIGNED_WEBHOOKS="yes" is not valid; allowed: .*true.*false/],
+    [{ PORT: '99999' }, /^koala-adapter: setting PORT="99999" is not valid; allowed: a whole number, 0 to 65535, without a unit$/],
+    [{ KOALA_BASE_URL: 'ftp://koala.test/x' }, /^koala-adapter: setting KOALA_BASE_URL="ftp:\/\/koala.test\/x" is not valid; allowed: an http:\/\/ or https:\/\/ URL$/],
+    [{ ADMIN_TOKEN: 'sesame' }, /^koala-adapter: setting ADMIN_TOKEN=\(6 characters, not shown\) is not valid; allowed: at least 16 characters$/]
+  ]
+  for (const [env, line] of cases) {
+    it(`${Object.entries(env).map(([name, value]) => `${name}=${value}`).join(' ')}`, () => {
+      const run = serve(env)
+      expect(run.lines, run.stderr).to.have.length(1)
+      expect(run.lines[0]).to.match(line)
+      expect(run.status).to.equal(2)
+      expect(run.stderr).not.to.include('sesame')
+    })
+  }
+
+  it('a port in use', async () => {
+    const taken = net.createServer()
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))
+    const port = (taken.address() as net.AddressInfo).port
+    try {
+      const run = serve({ PORT: String(port), HOST: '127.0.0.1' })
+      expect(run.lines, run.stderr).to.deep.equal([`koala-adapter: setting PORT=${port}: the port is in use on 127.0.0.1; allowed: a free port, or 0 for any free port`])
+      expect(run.status).to.equal(2)
+    } finally {
+      await new Promise((resolve) => taken.close(resolve))
+    }
   })
 })

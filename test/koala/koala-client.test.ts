@@ -317,6 +317,7 @@ describe('KoalaClient', () => {
     let baseUrl = ''
     const sockets: (number | undefined)[] = []
     let cutNext = false
+    let stallNext = false
     const seenHeaders: http.IncomingHttpHeaders[] = []
     const seenBodies: string[] = []
 
@@ -331,6 +332,13 @@ describe('KoalaClient', () => {
           res.writeHead(503, { 'content-type': 'application/json', 'content-length': '100' })
           res.write('{"error":')
           setTimeout(() => req.socket.destroy(), 10)
+          return
+        }
+        if (stallNext) {
+          // Headers at once, then a body that never comes: only a bound on the whole attempt ends it.
+          stallNext = false
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
+          res.write('{"ok":')
           return
         }
         const chunks: Buffer[] = []
@@ -364,6 +372,21 @@ describe('KoalaClient', () => {
       expect(new Set(sockets).size).to.equal(1)
       expect(seenHeaders.at(-1)).to.include({ host: new URL(baseUrl).host, 'content-type': 'application/json', 'user-agent': USER_AGENT })
       expect(seenHeaders.at(-1)!['content-length']).to.equal(String(Buffer.byteLength(JSON.stringify(REQUEST.body))))
+    })
+
+    it('bounds the whole attempt, body included: an answer stalled after its headers times out and is retried', async () => {
+      stallNext = true
+      const { client, seen } = harness({ koalaTimeoutMs: 150 })
+      const result = await client.send(REQUEST, { baseUrl, publicApiKey: KEY })
+      expect(result).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT' })
+    })
+
+    it('sends a rendered body byte for byte (serialised once, never re-parsed or trimmed)', async () => {
+      const text = ' {"email":"ada@example.com",  "events":[]}\n'
+      const { client } = harness()
+      expect((await client.send({ endpoint: 'batch', body: text, who: '' }, { baseUrl, publicApiKey: KEY })).ok).to.equal(true)
+      expect(seenBodies.at(-1)).to.equal(text)
     })
 
     it('sends text beyond ASCII whole, with Content-Length in bytes', async () => {

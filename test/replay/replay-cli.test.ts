@@ -128,7 +128,7 @@ describe('koala-adapter replay', function () {
       for (const variable of ['REPLAY_CONCURRENCY', 'REPLAY_BUFFER_ENTRIES']) {
         const run = cli(['replay', '--workspace', 'default', '--dry-run', SAMPLE], { [variable]: '0' })
         expect(run.status, run.stderr).to.equal(2)
-        expect(run.stderr).to.contain(`setting ${variable}: Too small: expected number to be >=1`)
+        expect(run.stderr).to.contain(`setting ${variable}="0" is not valid; allowed: a whole number, 1 or more, without a unit`)
       }
     })
 

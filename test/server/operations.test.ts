@@ -1,8 +1,11 @@
 import { expect } from 'chai'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { renameSync, rmSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
+import { version } from '../../package.json'
 import { ADMIN, ADMIN_TOKEN, defaultMapping, KOALA_KEY, WEBHOOK_TOKEN, post, SHARED_SECRET, startHarness, trackEvent, WRITE_KEY } from './service-harness'
 
 async function until(check: () => boolean, ms = 5_000): Promise<void> {
@@ -32,6 +35,50 @@ describe('operations', function () {
       expect(metrics).to.match(/koala_adapter_events_dropped_total\{workspace="default",reason="no_identity"\} 1/)
       expect(metrics).to.match(/koala_adapter_koala_requests_total\{endpoint="batch",status="200"\} 1/)
       expect(metrics).to.contain('koala_adapter_http_request_duration_seconds_bucket')
+    } finally {
+      await service.stop()
+    }
+  })
+
+  it('shows the build (version, Node) and the Koala requests in flight in /metrics', async () => {
+    // A Koala that holds every answer until told, so a scrape sees the request in flight.
+    const held: http.ServerResponse[] = []
+    const koala = http.createServer((req, res) => {
+      req.resume()
+      req.on('end', () => held.push(res))
+    })
+    await new Promise<void>((resolve) => koala.listen(0, '127.0.0.1', resolve))
+    const koalaUrl = `http://127.0.0.1:${(koala.address() as AddressInfo).port}/web/projects`
+    const service = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: koalaUrl, ADMIN_TOKEN } })
+    const scrape = async () => (await fetch(`${service.url}/metrics`, { headers: ADMIN })).text()
+    try {
+      const before = await scrape()
+      expect(before).to.contain(`koala_adapter_build_info{version="${version}",node="${process.version}"} 1`)
+      const answer = post(`${service.url}/webhook/default`, trackEvent(1))
+      await until(() => held.length === 1)
+      expect(await scrape()).to.match(/koala_adapter_koala_requests_in_flight\{endpoint="batch"\} 1\n/)
+      held[0].writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
+      expect((await answer).status).to.equal(200)
+      expect(await scrape()).to.match(/koala_adapter_koala_requests_in_flight\{endpoint="batch"\} 0\n/)
+    } finally {
+      await service.stop()
+      koala.closeAllConnections()
+      await new Promise((resolve) => koala.close(resolve))
+    }
+  })
+
+  it('names the port really bound in the banner, and says in the JSON log which doors are signed, unsigned or closed', async () => {
+    const service = await startHarness({
+      env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl, SEGMENT_WRITE_KEY: WRITE_KEY },
+      overrides: { port: 0, allowUnsignedWebhooks: false }
+    })
+    try {
+      expect(service.port).to.be.above(0)
+      expect(service.said[0]).to.equal(`segment-koala-adapter listening on http://127.0.0.1:${service.port}`)
+      const listening = service.logs.text.split('\n').filter(Boolean).map((line) => JSON.parse(line)).find((line) => line.msg === 'listening')
+      expect(listening).to.deep.include({ port: service.port, host: '127.0.0.1' })
+      expect(listening.doors).to.deep.equal([{ workspace: 'default', webhook: 'closed', trackingApi: 'write key' }])
+      expect(listening.notices.join('\n')).to.contain('/webhook/default is closed (401)')
     } finally {
       await service.stop()
     }

@@ -87,7 +87,7 @@ describe('stopping the service', function () {
 
   it('refuses a SHUTDOWN_GRACE_MS shorter than REQUEST_BUDGET_MS, in one line that says what to set', () => {
     expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '2000' })).to.throw(
-      /^setting SHUTDOWN_GRACE_MS: 2000 ms is shorter than REQUEST_BUDGET_MS \(3500 ms\), so SIGTERM would cut off requests still delivering; set it to 3500 or more$/
+      /^setting SHUTDOWN_GRACE_MS="2000" is not valid; 2000 ms is shorter than REQUEST_BUDGET_MS \(3500 ms\), so SIGTERM would cut off requests still delivering; set it to 3500 or more$/
     )
     expect(() => loadConfig({ SHUTDOWN_GRACE_MS: '3000', REQUEST_BUDGET_MS: '3000' })).not.to.throw()
   })
