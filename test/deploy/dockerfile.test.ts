@@ -133,10 +133,11 @@ describe('the Dockerfile', function () {
     const inImage = (arg: string) => (arg.startsWith('/') && existsSync(path.join(image.root, arg)) ? path.join(image.root, arg) : arg)
     const [node, ...args] = [...image.entrypoint, ...image.cmd].map(inImage)
     expect(node).to.equal('node')
-    const env = { PATH: process.env.PATH, HOME: home, ...image.env, PORT: '0', LOG_LEVEL: 'warn' }
+    const adminToken = 'admin-token-for-the-image-test'
+    const env = { PATH: process.env.PATH, HOME: home, ...image.env, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN: adminToken }
     const service = await startProcess(args, { ready: /listening on http:\/\/[^:]+:(\d+)/, cwd: home, env })
     try {
-      const ready = (await (await fetch(`http://127.0.0.1:${service.match[1]}/readyz`)).json()) as { workspaces: string[] }
+      const ready = (await (await fetch(`http://127.0.0.1:${service.match[1]}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { workspaces: string[] }
       expect(ready.workspaces).to.include('acme')
       const [checker, ...checkArgs] = image.healthcheck
       expect(checker).to.equal('node')

@@ -201,9 +201,9 @@ describe('operations you can see', function () {
     })
 
     it('refuses an ADMIN_PORT that is not a port, or is PORT itself, naming the setting', () => {
-      expect(() => loadConfig({ ADMIN_PORT: '99999' })).to.throw(/^setting ADMIN_PORT: /)
-      expect(() => loadConfig({ ADMIN_PORT: 'admin' })).to.throw(/^setting ADMIN_PORT: /)
-      expect(() => loadConfig({ ADMIN_PORT: '8080', PORT: '8080' })).to.throw(/^setting ADMIN_PORT: 8080 is PORT too/)
+      expect(() => loadConfig({ ADMIN_PORT: '99999' })).to.throw(/^setting ADMIN_PORT="99999" is not valid; allowed: a whole number, 0 to 65535/)
+      expect(() => loadConfig({ ADMIN_PORT: 'admin' })).to.throw(/^setting ADMIN_PORT="admin" is not valid/)
+      expect(() => loadConfig({ ADMIN_PORT: '8080', PORT: '8080' })).to.throw(/^setting ADMIN_PORT="8080" is not valid; 8080 is PORT too/)
       expect(loadConfig({ ADMIN_PORT: '9102', ADMIN_HOST: '10.0.0.5' })).to.include({ adminPort: 9102, adminHost: '10.0.0.5' })
       expect(loadConfig({}).adminPort).to.equal(undefined)
     })
@@ -212,7 +212,7 @@ describe('operations you can see', function () {
   describe('local mode', () => {
     it('starts its simulator on SIM_PORT (8090 by default), and each workspace sends with its own name as key', async () => {
       expect(loadConfig({}).simPort).to.equal(8090)
-      expect(() => loadConfig({ SIM_PORT: '70000' })).to.throw(/^setting SIM_PORT: /)
+      expect(() => loadConfig({ SIM_PORT: '70000' })).to.throw(/^setting SIM_PORT="70000" is not valid/)
       const simPort = await freePort()
       const acme = defaultMapping()
       acme.koala = { publicApiKey: { env: 'ACME_KOALA_KEY' } }
