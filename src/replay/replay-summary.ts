@@ -1,7 +1,7 @@
 import type { DropReason } from '../drop-reasons'
 
 /** The plain counts of ReplayCounters, summed when worker threads report theirs. */
-const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries'] as const
+const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries', 'linesSkipped'] as const
 
 /** What one replay run did, counted as it goes; the summary and the exit status are read from it. */
 export class ReplayCounters {
@@ -9,6 +9,8 @@ export class ReplayCounters {
   filesRead = 0
   /** Already done according to the checkpoint. */
   filesSkipped = 0
+  /** Lines of files still in progress that the checkpoint says an earlier run settled: not read again. */
+  linesSkipped = 0
   eventsRead = 0
   eventsSent = 0
   /** Outside --from/--to. */

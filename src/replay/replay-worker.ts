@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { MessagePort } from 'node:worker_threads'
 import { compileMapping } from '../mapping/compile-mapping'
-import type { CheckpointStore, FileStart } from './checkpoint'
+import { FROM_THE_START, type CheckpointStore, type FileStart } from './checkpoint'
 import type { DeadLetterWriter } from './dead-letter'
 import { createDryRunSink } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
@@ -67,7 +67,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   // runReplay reports each file 'done' once; the main thread's checkpoint keeps it.
   const checkpoint: CheckpointStore | undefined = setup.checkpoint
     ? {
-        startOf: (absolute) => starts.get(absolute) ?? 1,
+        startOf: (absolute) => starts.get(absolute) ?? FROM_THE_START,
         save: (positions) => post({ type: 'positions', positions: [...positions] })
       }
     : undefined

@@ -2,7 +2,7 @@ import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { MappingFile } from '../mapping/mapping-file-schema'
-import type { Checkpoint } from './checkpoint'
+import { FROM_THE_START, type Checkpoint, type ResumePoint } from './checkpoint'
 import type { DeadLetterFile } from './dead-letter'
 import { finishOutput } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
@@ -72,9 +72,9 @@ type Member = {
  */
 export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
   const { checkpoint, counters } = plan
-  const queue: Array<{ file: ArchiveFile; start: number }> = []
+  const queue: Array<{ file: ArchiveFile; start: ResumePoint }> = []
   for (const file of plan.files) {
-    const start = checkpoint?.startOf(file.absolute) ?? 1
+    const start = checkpoint?.startOf(file.absolute) ?? FROM_THE_START
     if (start === 'done') counters.filesSkipped++
     else queue.push({ file, start })
   }
