@@ -48,7 +48,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
     else {
       // runReplay's abort listener posts the positions first, synchronously; the port keeps that order.
       interrupt.abort()
-      post({ type: 'interrupted' })
+      post({ type: 'interrupted', counters: { ...counters } })
     }
   })
 
@@ -83,7 +83,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   const sink = delivery?.sink ?? createDryRunSink(output.stream, { end: true })
 
   const reportProgress = (): void => {
-    post({ type: 'progress', bytes, eventsRead: counters.eventsRead })
+    post({ type: 'progress', bytes, eventsRead: counters.eventsRead, eventsSettled: counters.eventsSettled })
     bytes = 0
   }
   const progressTimer = setInterval(reportProgress, setup.progressIntervalMs)

@@ -46,8 +46,9 @@ export type FromWorker =
   /** Whole NDJSON lines of a dry run, as UTF-8, in memory moved (not copied) to the main thread and back. */
   | { type: 'output'; bytes: Uint8Array }
   | { type: 'report'; line: string }
-  /** Raw bytes read since the last message, and events read so far. */
-  | { type: 'progress'; bytes: number; eventsRead: number }
-  | { type: 'interrupted' }
+  /** Raw bytes read since the last message, and events read and settled so far. */
+  | { type: 'progress'; bytes: number; eventsRead: number; eventsSettled: number }
+  /** Positions were posted; its counters so far, for the summary an interrupted run prints. */
+  | { type: 'interrupted'; counters: CounterSnapshot }
   /** The worker's last message: its counters, and why it stopped early if it did. */
   | { type: 'end'; counters: CounterSnapshot; stopped?: string }
