@@ -12,7 +12,7 @@ import { startKoalaDelivery, type KoalaDelivery } from '../replay/koala-delivery
 import { openArchiveFile } from '../replay/read-archive-lines'
 import { startProgress, type ProgressMode } from '../replay/replay-progress'
 import { parseDateRange, parseShard, type ReplaySelection } from '../replay/replay-selection'
-import { exitStatusOf, formatSummary, ReplayCounters, summarize } from '../replay/replay-summary'
+import { exitStatusOf, formatSummary, ReplayCounters, summarize, type ReplaySummary } from '../replay/replay-summary'
 import { loadMappingFile } from '../mapping/load-mapping'
 import { koalaTargetOf } from '../replay/replay-workspace'
 import { ReplayWorkerError, runReplayInWorkers, type WorkerPoolRun } from '../replay/replay-workers'
@@ -80,6 +80,13 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   for (const file of [deadLetterPath, options.checkpoint].filter((f): f is string => f !== undefined)) assertWritableFolder(file)
   const outFd = options.dryRun === true && options.out !== undefined ? openOutput(options.out) : undefined
   const found = findArchiveFiles(paths, selection, new Set(ownFiles))
+  const unknownSources = (options.source ?? []).filter((source) => !found.sourcesFound.includes(source))
+  if (unknownSources.length > 0) {
+    // Exit 1, not a usage error: the command is well formed, the archive just does not hold what it names (a typo, or the wrong archive).
+    const listed = found.sourcesFound.length > 0 ? found.sourcesFound.join(', ') : 'none (no segment-logs/<source-id>/ folders)'
+    process.stderr.write(`replay: --source ${unknownSources.join(', ')}: no such source in ${paths.join(', ')}; sources found: ${listed}\n`)
+    return 1
+  }
   const checkpoint =
     options.checkpoint === undefined
       ? undefined
@@ -98,7 +105,7 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   let bytesDone = 0
   const progressMode: ProgressMode = options.quiet === true ? 'off' : process.stderr.isTTY ? 'bar' : 'lines'
   const toRead = found.files.filter((file) => checkpoint?.startOf(file.absolute) !== 'done')
-  const feed = { bytesDone: () => bytesDone, bytesTotal: toRead.reduce((sum, file) => sum + file.size, 0), events: () => counters.eventsRead }
+  const feed = { bytesDone: () => bytesDone, bytesTotal: toRead.reduce((sum, file) => sum + file.size, 0), eventsRead: () => counters.eventsRead, eventsSettled: () => counters.eventsSettled }
   let reported = 0
   const progress = startProgress(progressMode, feed, process.stderr, config.replayProgressIntervalMs)
   const report = (line: string): void => {
@@ -171,6 +178,13 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     return { done, interrupt: async () => interrupt.abort() }
   }
 
+  const summaryOf = (stopped: string | undefined) =>
+    summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, resumed: checkpoint?.resumed === true, stopped, earlierDeadLetters })
+  const printSummary = (summary: ReplaySummary): void => {
+    if (options.json === true) process.stdout.write(JSON.stringify(summary) + '\n')
+    else process.stderr.write(formatSummary(summary).join('\n') + '\n')
+  }
+
   let interrupted = false
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return
@@ -178,7 +192,9 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     progress.stop()
     void run.interrupt().then(() => {
       const resume = options.checkpoint === undefined ? '' : `; progress is saved in ${options.checkpoint}: run the same command to resume`
-      process.stderr.write(`\nreplay: ${signal}: stopped${resume}\n`)
+      // What was done so far: requests still in flight are not counted, and a resumed run sends them again.
+      printSummary(summaryOf(`interrupted (${signal})`))
+      process.stderr.write(`replay: ${signal}: stopped${resume}\n`)
       process.exit(signal === 'SIGINT' ? 130 : 143)
     })
   }
@@ -188,9 +204,8 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   try {
     const end = await run.done
     progress.stop()
-    const summary = summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, stopped: end.stopped, earlierDeadLetters })
-    if (options.json === true) process.stdout.write(JSON.stringify(summary) + '\n')
-    else process.stderr.write(formatSummary(summary).join('\n') + '\n')
+    const summary = summaryOf(end.stopped)
+    printSummary(summary)
     return end.stopped !== undefined ? 2 : exitStatusOf(summary)
   } catch (error) {
     const writeFailed = writeFailureOf(error)

@@ -14,17 +14,38 @@ export const CheckpointScope = z.strictObject({
 })
 export type CheckpointScope = z.infer<typeof CheckpointScope>
 
+const Line = z.number().int().min(1)
+/** Where a file stands: `next` is the first line not yet read; `pending` the lines below it still unsettled, in order. */
+const SavedPosition = z.strictObject({ next: Line, pending: z.array(Line) })
+
 const CheckpointFile = z.strictObject({
   version: z.literal(1),
   scope: CheckpointScope,
-  /** Resolved path → `"done"`, or the first line not yet settled. */
-  files: z.record(z.string(), z.union([z.literal('done'), z.number().int().min(1)])),
+  /**
+   * Resolved path → `"done"`, a position, or (when no line below it is unsettled, and as
+   * checkpoints before positions were written) the first line not yet settled.
+   */
+  files: z.record(z.string(), z.union([z.literal('done'), Line, SavedPosition])),
   updatedAt: z.string()
 })
 type CheckpointFile = z.infer<typeof CheckpointFile>
 
-/** Where one input stands: read from this line, or skip it. */
-export type FileStart = number | 'done'
+/**
+ * Where a resumed run reads one input: every line from `next` on, and below it only the
+ * `pending` lines (ascending); the others below `next` were settled by an earlier run.
+ */
+export type ResumePoint = { readonly next: number; readonly pending: readonly number[] }
+
+/** Where one input stands: read from this point, or skip it. */
+export type FileStart = ResumePoint | 'done'
+
+/** A file no run has read yet. */
+export const FROM_THE_START: ResumePoint = Object.freeze({ next: 1, pending: Object.freeze([]) as readonly number[] })
+
+/** Lines an earlier run settled, which a run resuming at `start` skips. */
+export function linesSettledBefore(start: ResumePoint): number {
+  return start.next - 1 - start.pending.length
+}
 
 /** What a replay needs of its checkpoint: a worker thread has one that relays to the main thread, the only writer. */
 export type CheckpointStore = Pick<Checkpoint, 'startOf' | 'save'>
@@ -35,13 +56,13 @@ export type CheckpointStore = Pick<Checkpoint, 'startOf' | 'save'>
  * leaves either the previous checkpoint or the new one, never a torn file.
  */
 export class Checkpoint {
-  private files: Record<string, FileStart>
+  private files: Record<string, CheckpointFile['files'][string]>
   private lastWritten = ''
 
   private constructor(
     readonly path: string,
     private readonly scope: CheckpointScope,
-    files: Record<string, FileStart>,
+    files: CheckpointFile['files'],
     /** True when an earlier run's progress was read: this run continues it. */
     readonly resumed: boolean
   ) {
@@ -67,9 +88,11 @@ export class Checkpoint {
     return new Checkpoint(path, scope, saved.files, true)
   }
 
-  /** Where a file starts: 1 for a new one. */
+  /** Where a file starts: from the start for a new one. */
   startOf(absolute: string): FileStart {
-    return this.files[absolute] ?? 1
+    const saved = this.files[absolute]
+    if (saved === undefined) return FROM_THE_START
+    return typeof saved === 'number' ? { next: saved, pending: [] } : saved
   }
 
   /** Records where files stand and writes the checkpoint when anything changed. */
@@ -81,7 +104,11 @@ export class Checkpoint {
   /** Records where files stand, in memory only (a run with worker threads flushes on its own timer). */
   record(positions: Iterable<[string, FileStart]>): void {
     for (const [absolute, start] of positions) {
-      if (start === 'done' || start > 1) this.files[absolute] = start
+      if (start === 'done') this.files[absolute] = start
+      // The short form when nothing below `next` is pending: what checkpoints before positions held.
+      else if (start.pending.length === 0) {
+        if (start.next > 1) this.files[absolute] = start.next
+      } else this.files[absolute] = { next: start.next, pending: [...start.pending] }
     }
   }
 

@@ -19,6 +19,8 @@ export type FoundFiles = {
   outsideLayout: number
   /** Entries the walk could not follow (broken or looping links), as messages. */
   skipped: string[]
+  /** Every `segment-logs/<source-id>/` the paths hold, selected or not, sorted: what a --source that matches none is told. */
+  sourcesFound: string[]
 }
 
 /** Names a folder walk takes; a named file is taken whatever its name. */
@@ -39,11 +41,13 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
   const walked = new Set<string>()
   const skipped: string[] = []
   let outsideLayout = 0
+  const sources = new Set<string>()
 
   const take = (name: string, absolute: string, fallbackKey: string, size: number): void => {
     const real = absolute === '-' ? absolute : realpathSync(absolute)
     if (seen.has(real) || exclude.has(absolute)) return
     const layout = layoutOf(absolute, true)
+    if (layout?.source !== undefined) sources.add(layout.source)
     if (selection.sources !== undefined && layout?.source === undefined) {
       outsideLayout++
       return
@@ -59,6 +63,7 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
     if (walked.has(real)) return
     walked.add(real)
     const layout = layoutOf(path.resolve(dir), false)
+    if (layout?.source !== undefined) sources.add(layout.source)
     if (layout !== undefined && !layoutSelected(layout, selection)) return
     const entries = readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
     for (const entry of entries) {
@@ -92,7 +97,7 @@ export function findArchiveFiles(paths: readonly string[], selection: ReplaySele
     if (stats.isDirectory()) walk(given, given)
     else take(given, path.resolve(given), path.basename(given), stats.size)
   }
-  return { files, outsideLayout, skipped }
+  return { files, outsideLayout, skipped, sourcesFound: [...sources].sort() }
 }
 
 type Layout = { source?: string; dayMs?: number; key: string }

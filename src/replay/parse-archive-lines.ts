@@ -16,8 +16,10 @@ import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
 import { describeJsonError } from '../segment/describe-json-error'
 
 export type ParseLinesOptions = {
-  /** Lines below this were settled by an earlier run: counted, never parsed. */
+  /** Lines below this were settled by an earlier run (except `reread`): counted, never parsed. */
   skipBelow: number
+  /** Lines below `skipBelow` an earlier run left unsettled, ascending: read again. */
+  reread?: readonly number[]
   /** The most a multi-line JSON document may hold (it is the one input that is not streamed); also the line limit. */
   maxDocumentBytes: number
 }
@@ -27,7 +29,10 @@ export type ParseLinesOptions = {
  * whole multi-line JSON document that starts at `line` (with the first line a resumed
  * run reads, since a document that is not one value splits into values at their lines).
  */
-export type FramedLine = { line: number; text: string } | { line: number; error: string } | { line: number; document: string[]; skipBelow: number }
+export type FramedLine =
+  | { line: number; text: string }
+  | { line: number; error: string }
+  | { line: number; document: string[]; skipBelow: number; reread: readonly number[] }
 
 export type FramedBatch = {
   items: FramedLine[]
@@ -51,6 +56,7 @@ export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
  * map threads parse (parseFramedLines) what the main thread frames here.
  */
 export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<FramedBatch> {
+  const wanted = wantedLines(options.skipBelow, options.reread ?? [])
   let line = 0
   let sawFirst = false
   let document: string[] | undefined
@@ -63,7 +69,7 @@ export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
       if (text === LINE_TOO_LONG) {
         if (document !== undefined) throw new Error(`line ${line} is longer than ${options.maxDocumentBytes} bytes, inside the JSON document of line ${documentLine}`)
         sawFirst = true
-        if (line >= options.skipBelow) items.push({ line, error: `the line is longer than ${options.maxDocumentBytes} bytes: skipped` })
+        if (wanted(line)) items.push({ line, error: `the line is longer than ${options.maxDocumentBytes} bytes: skipped` })
         continue
       }
       if (document !== undefined) {
@@ -83,11 +89,11 @@ export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
           continue
         }
       }
-      if (line >= options.skipBelow && text !== '') items.push({ line, text })
+      if (text !== '' && wanted(line)) items.push({ line, text })
     }
     if (document === undefined) yield { items, lastLine: line }
   }
-  if (document !== undefined) yield { items: [{ line: documentLine, document, skipBelow: options.skipBelow }], lastLine: line }
+  if (document !== undefined) yield { items: [{ line: documentLine, document, skipBelow: options.skipBelow, reread: options.reread ?? [] }], lastLine: line }
 }
 
 /** Parses framed lines into values (or errors), blank lines left out. */
@@ -98,12 +104,19 @@ export function parseFramedLines(framed: readonly FramedLine[]): ArchiveLine[] {
       const parsed = parseLine(item.line, item.text)
       if (parsed !== BLANK) items.push(parsed)
     } else if ('error' in item) items.push(item)
-    else items.push(...parseDocument(item.document, item.line, item.skipBelow))
+    else items.push(...parseDocument(item.document, item.line, wantedLines(item.skipBelow, item.reread)))
   }
   return items
 }
 
-function parseDocument(document: string[], documentLine: number, skipBelow: number): ArchiveLine[] {
+/** Whether a resumed run reads a line: from `skipBelow` on, and the `reread` lines below it. */
+function wantedLines(skipBelow: number, reread: readonly number[]): (line: number) => boolean {
+  if (reread.length === 0) return (line) => line >= skipBelow
+  const again = new Set(reread)
+  return (line) => line >= skipBelow || again.has(line)
+}
+
+function parseDocument(document: string[], documentLine: number, wanted: (line: number) => boolean): ArchiveLine[] {
   let value: unknown
   try {
     value = JSON.parse(document.join('\n'))
@@ -112,9 +125,9 @@ function parseDocument(document: string[], documentLine: number, skipBelow: numb
     // an NDJSON file whose first line is only a bracket, read as lines.
     const values = concatenatedValues(document, documentLine)
     const items = values ?? document.map((lineText, i) => parseLine(documentLine + i, lineText))
-    return items.filter((item) => item !== BLANK && item.line >= skipBelow)
+    return items.filter((item) => item !== BLANK && wanted(item.line))
   }
-  return skipBelow > documentLine ? [] : [{ line: documentLine, value }]
+  return wanted(documentLine) ? [{ line: documentLine, value }] : []
 }
 
 /** What JSON.stringify(x, null, 2), jq and Python's json.dump(indent=…) put on a document's first line. */

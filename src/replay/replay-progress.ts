@@ -5,7 +5,9 @@ export type ProgressFeed = {
   /** Raw (compressed) bytes read so far, of `bytesTotal`; 0 total when reading stdin. */
   bytesDone(): number
   bytesTotal: number
-  events(): number
+  eventsRead(): number
+  /** Delivered, dead-lettered or dropped: what progress counts, since events read run ahead by the buffer. */
+  eventsSettled(): number
 }
 
 /** Shows progress and the problems found on the way, without the two garbling each other. */
@@ -20,13 +22,24 @@ export type ProgressMode = 'bar' | 'lines' | 'off'
 const BAR_REFRESH_MS = 250
 
 /**
- * A cli-progress bar on a terminal (bytes of the total, events/s, ETA), a plain line
- * every `intervalMs` elsewhere (logs, CI), or nothing. Its timers never keep the
- * process alive.
+ * Bytes whose events have settled, estimated: the bytes read, scaled by the share of the
+ * events read that have settled. So the bar does not reach the end while the buffer and
+ * Koala still hold thousands of events.
+ */
+function bytesSettled(feed: ProgressFeed): number {
+  const read = feed.eventsRead()
+  const share = read === 0 ? 0 : Math.min(1, feed.eventsSettled() / read)
+  return Math.round(feed.bytesDone() * share)
+}
+
+/**
+ * A cli-progress bar on a terminal (events settled, and their estimated share of the
+ * bytes to read, events/s, ETA), a plain line every `intervalMs` elsewhere (logs, CI), or
+ * nothing. Its timers never keep the process alive.
  */
 export function startProgress(mode: ProgressMode, feed: ProgressFeed, out: NodeJS.WritableStream, intervalMs: number): ProgressReporter {
   const startedAt = Date.now()
-  const rate = () => Math.round(feed.events() / Math.max(0.001, (Date.now() - startedAt) / 1000))
+  const rate = () => Math.round(feed.eventsSettled() / Math.max(0.001, (Date.now() - startedAt) / 1000))
   if (mode === 'off') return { log: (line) => out.write(line + '\n'), stop: () => {} }
 
   if (mode === 'lines') {
@@ -40,8 +53,8 @@ export function startProgress(mode: ProgressMode, feed: ProgressFeed, out: NodeJ
     {
       stream: out as NodeJS.WriteStream,
       format: hasTotal
-        ? 'replay [{bar}] {percentage}% | {done} of {total_size} | {events} events | {rate} events/s | ETA {eta_formatted}'
-        : 'replay | {events} events | {rate} events/s',
+        ? 'replay [{bar}] {percentage}% | {done} of {total_size} | {events} events settled | {rate} events/s | ETA {eta_formatted}'
+        : 'replay | {events} events settled | {rate} events/s',
       hideCursor: true,
       clearOnComplete: false,
       barsize: 20,
@@ -50,9 +63,9 @@ export function startProgress(mode: ProgressMode, feed: ProgressFeed, out: NodeJ
     },
     Presets.shades_classic
   )
-  const payload = () => ({ done: megabytes(feed.bytesDone()), total_size: megabytes(feed.bytesTotal), events: feed.events().toLocaleString('en-US'), rate: rate().toLocaleString('en-US') })
+  const payload = () => ({ done: megabytes(bytesSettled(feed)), total_size: megabytes(feed.bytesTotal), events: feed.eventsSettled().toLocaleString('en-US'), rate: rate().toLocaleString('en-US') })
   const bar = multibar.create(hasTotal ? feed.bytesTotal : 1, 0, payload())
-  const timer = setInterval(() => bar.update(Math.min(feed.bytesDone(), feed.bytesTotal || 0), payload()), BAR_REFRESH_MS)
+  const timer = setInterval(() => bar.update(Math.min(bytesSettled(feed), feed.bytesTotal || 0), payload()), BAR_REFRESH_MS)
   timer.unref()
   let stopped = false
   return {
@@ -61,24 +74,25 @@ export function startProgress(mode: ProgressMode, feed: ProgressFeed, out: NodeJ
       if (stopped) return
       stopped = true
       clearInterval(timer)
-      bar.update(hasTotal ? Math.min(feed.bytesDone(), feed.bytesTotal) : 1, payload())
+      bar.update(hasTotal ? Math.min(bytesSettled(feed), feed.bytesTotal) : 1, payload())
       multibar.stop()
     }
   }
 }
 
 function describe(feed: ProgressFeed, startedAt: number, eventsPerSecond: number): string {
-  const done = feed.bytesDone()
+  const done = bytesSettled(feed)
   const parts: string[] = []
+  const events = `${feed.eventsSettled().toLocaleString('en-US')} events settled (${feed.eventsRead().toLocaleString('en-US')} read)`
   if (feed.bytesTotal > 0) {
     const fraction = Math.min(1, done / feed.bytesTotal)
     const elapsed = (Date.now() - startedAt) / 1000
     const eta = fraction > 0 ? Math.round((elapsed / fraction) * (1 - fraction)) : undefined
     parts.push(`${(fraction * 100).toFixed(1)}% (${megabytes(done)} of ${megabytes(feed.bytesTotal)})`)
-    parts.push(`${feed.events().toLocaleString('en-US')} events`, `${eventsPerSecond.toLocaleString('en-US')} events/s`)
+    parts.push(events, `${eventsPerSecond.toLocaleString('en-US')} events/s`)
     if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`)
   } else {
-    parts.push(`${megabytes(done)} read`, `${feed.events().toLocaleString('en-US')} events`, `${eventsPerSecond.toLocaleString('en-US')} events/s`)
+    parts.push(`${megabytes(feed.bytesDone())} read`, events, `${eventsPerSecond.toLocaleString('en-US')} events/s`)
   }
   return parts.join(', ')
 }

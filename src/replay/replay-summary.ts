@@ -1,7 +1,7 @@
 import type { DropReason } from '../drop-reasons'
 
 /** The plain counts of ReplayCounters, summed when worker threads report theirs. */
-const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries'] as const
+const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries', 'linesSkipped'] as const
 
 /** What one replay run did, counted as it goes; the summary and the exit status are read from it. */
 export class ReplayCounters {
@@ -9,6 +9,8 @@ export class ReplayCounters {
   filesRead = 0
   /** Already done according to the checkpoint. */
   filesSkipped = 0
+  /** Lines of files still in progress that the checkpoint says an earlier run settled: not read again. */
+  linesSkipped = 0
   eventsRead = 0
   eventsSent = 0
   /** Outside --from/--to. */
@@ -24,6 +26,13 @@ export class ReplayCounters {
   /** Final outcome of each request: HTTP status, network error code, or `written` for a dry run. */
   readonly requests: Record<string, number> = {}
   retries = 0
+  /** Events worker threads reported settled, until their own counts are added at their end. */
+  workerEventsSettled = 0
+
+  /** Events whose fate is sealed: delivered, dead-lettered, dropped or outside --from/--to. What progress shows. */
+  get eventsSettled(): number {
+    return this.eventsSent + this.deadLettered + this.droppedTotal + this.eventsOutsideRange + this.workerEventsSettled
+  }
 
   drop(reason: DropReason): void {
     this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
@@ -70,7 +79,9 @@ export type ReplaySummary = {
    */
   earlierDeadLetters?: { events: number; file: string }
   checkpoint?: string
-  /** Set when the run stopped before the end (Koala refused the key). */
+  /** When this run continued a checkpoint: what it did not read again because earlier runs settled it. */
+  resumed?: { filesAlreadyDone: number; linesSkipped: number }
+  /** Set when the run stopped before the end (Koala refused the key, or SIGINT/SIGTERM). */
   stopped?: string
   elapsedMs: number
 }
@@ -78,7 +89,7 @@ export type ReplaySummary = {
 /** The summary of a finished (or stopped) run. */
 export function summarize(
   counters: ReplayCounters,
-  extra: { dryRun: boolean; deadLetterFile?: string; checkpoint?: string; stopped?: string; earlierDeadLetters?: { events: number; file: string } }
+  extra: { dryRun: boolean; deadLetterFile?: string; checkpoint?: string; resumed?: boolean; stopped?: string; earlierDeadLetters?: { events: number; file: string } }
 ): ReplaySummary {
   const summary: ReplaySummary = {
     dryRun: extra.dryRun,
@@ -99,6 +110,7 @@ export function summarize(
   if (counters.deadLettered > 0 && extra.deadLetterFile !== undefined) summary.deadLetterFile = extra.deadLetterFile
   if (extra.earlierDeadLetters !== undefined && extra.earlierDeadLetters.events > 0) summary.earlierDeadLetters = extra.earlierDeadLetters
   if (extra.checkpoint !== undefined) summary.checkpoint = extra.checkpoint
+  if (extra.resumed === true) summary.resumed = { filesAlreadyDone: counters.filesSkipped, linesSkipped: counters.linesSkipped }
   if (extra.stopped !== undefined) summary.stopped = extra.stopped
   return summary
 }
@@ -124,6 +136,10 @@ export function formatSummary(summary: ReplaySummary): string[] {
     `  events:   ${n(events.read)} read, ${n(events.sent)} ${summary.dryRun ? 'written' : 'sent'}, ${n(events.dropped)} dropped${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}`,
     `  requests: ${n(requests.total)}${statuses.length > 0 ? ` (${statuses.join(', ')})` : ''}, ${n(requests.retries)} retries`
   ]
+  if (summary.resumed !== undefined) {
+    const { filesAlreadyDone, linesSkipped } = summary.resumed
+    lines.push(`  resumed:  ${summary.checkpoint ?? 'a checkpoint'}: ${n(filesAlreadyDone)} files already done, ${n(linesSkipped)} lines settled earlier skipped`)
+  }
   if (events.outsideRange > 0) lines.push(`  outside --from/--to: ${n(events.outsideRange)} events`)
   for (const damage of files.damaged ?? []) lines.push(`  DAMAGED: ${damage}`)
   if (events.malformedLines > 0) lines.push(`  malformed lines: ${n(events.malformedLines)} (reported above with file and line)`)

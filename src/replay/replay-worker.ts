@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream'
 import type { MessagePort } from 'node:worker_threads'
 import { compileMapping } from '../mapping/compile-mapping'
-import type { CheckpointStore, FileStart } from './checkpoint'
+import { FROM_THE_START, type CheckpointStore, type FileStart } from './checkpoint'
 import type { DeadLetterWriter } from './dead-letter'
 import { createDryRunSink } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
@@ -48,7 +48,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
     else {
       // runReplay's abort listener posts the positions first, synchronously; the port keeps that order.
       interrupt.abort()
-      post({ type: 'interrupted' })
+      post({ type: 'interrupted', counters: { ...counters } })
     }
   })
 
@@ -67,7 +67,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   // runReplay reports each file 'done' once; the main thread's checkpoint keeps it.
   const checkpoint: CheckpointStore | undefined = setup.checkpoint
     ? {
-        startOf: (absolute) => starts.get(absolute) ?? 1,
+        startOf: (absolute) => starts.get(absolute) ?? FROM_THE_START,
         save: (positions) => post({ type: 'positions', positions: [...positions] })
       }
     : undefined
@@ -83,7 +83,7 @@ export function serveReplayWorker(port: MessagePort, setup: WorkerSetup): void {
   const sink = delivery?.sink ?? createDryRunSink(output.stream, { end: true })
 
   const reportProgress = (): void => {
-    post({ type: 'progress', bytes, eventsRead: counters.eventsRead })
+    post({ type: 'progress', bytes, eventsRead: counters.eventsRead, eventsSettled: counters.eventsSettled })
     bytes = 0
   }
   const progressTimer = setInterval(reportProgress, setup.progressIntervalMs)

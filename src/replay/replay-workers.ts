@@ -2,12 +2,12 @@ import path from 'node:path'
 import type { Writable } from 'node:stream'
 import { Worker } from 'node:worker_threads'
 import type { MappingFile } from '../mapping/mapping-file-schema'
-import type { Checkpoint } from './checkpoint'
+import { FROM_THE_START, type Checkpoint, type ResumePoint } from './checkpoint'
 import type { DeadLetterFile } from './dead-letter'
 import { finishOutput } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
 import type { KoalaDelivery } from './koala-delivery'
-import type { ReplayCounters } from './replay-summary'
+import type { CounterSnapshot, ReplayCounters } from './replay-summary'
 import type { ReplayEnd, ReplayLimits } from './run-replay'
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
 
@@ -54,8 +54,11 @@ export class ReplayWorkerError extends Error {
 
 type Member = {
   worker: Worker
-  /** Events read as last reported, so progress adds only what is new. */
+  /** Events read and settled as last reported, so progress adds only what is new. */
   eventsRead: number
+  eventsSettled: number
+  /** Its counters when it acknowledged an interrupt, added to the run's by `interrupt()`. */
+  interruptedCounters?: CounterSnapshot
   ended: boolean
   /** Recording something it reported failed: nothing it reports after that is recorded. */
   broken: boolean
@@ -72,9 +75,9 @@ type Member = {
  */
 export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
   const { checkpoint, counters } = plan
-  const queue: Array<{ file: ArchiveFile; start: number }> = []
+  const queue: Array<{ file: ArchiveFile; start: ResumePoint }> = []
   for (const file of plan.files) {
-    const start = checkpoint?.startOf(file.absolute) ?? 1
+    const start = checkpoint?.startOf(file.absolute) ?? FROM_THE_START
     if (start === 'done') counters.filesSkipped++
     else queue.push({ file, start })
   }
@@ -143,20 +146,37 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
       case 'progress':
         plan.onBytes(message.bytes)
         counters.eventsRead += message.eventsRead - member.eventsRead
+        counters.workerEventsSettled += message.eventsSettled - member.eventsSettled
         member.eventsRead = message.eventsRead
+        member.eventsSettled = message.eventsSettled
         return
       case 'interrupted':
+        member.interruptedCounters = message.counters
         member.acknowledgeInterrupt?.()
         return
       case 'end':
-        counters.eventsRead -= member.eventsRead
-        counters.add(message.counters)
-        member.eventsRead = 0
-        member.ended = true
+        takeCounters(member, message.counters)
         stopped ??= message.stopped
         void worker.terminate()
         return
     }
+  }
+
+  /** Replaces what a worker reported as it went by its own counts, once. */
+  const takeCounters = (member: Member, snapshot: CounterSnapshot): void => {
+    if (member.ended) return
+    counters.eventsRead -= member.eventsRead
+    counters.workerEventsSettled -= member.eventsSettled
+    counters.add(snapshot)
+    member.eventsRead = 0
+    member.eventsSettled = 0
+    member.ended = true
+  }
+
+  /** SIGINT, SIGTERM: positions saved, and the counts so far of the workers that answered in time. */
+  const interrupt = async (): Promise<void> => {
+    await interruptAll()
+    for (const member of members) if (member.interruptedCounters !== undefined) takeCounters(member, member.interruptedCounters)
   }
 
   const count = Math.max(1, Math.min(plan.workers, queue.length))
@@ -182,7 +202,7 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
     const worker = new Worker(WORKER_ENTRY, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: plan.heapMb, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
     // Not events.once: it rejects on the 'error' that comes before 'exit'.
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-    const member: Member = { worker, eventsRead: 0, ended: false, broken: false, exited }
+    const member: Member = { worker, eventsRead: 0, eventsSettled: 0, ended: false, broken: false, exited }
     members.push(member)
     worker.on('message', (message: FromWorker) => {
       if (member.broken && message.type !== 'interrupted') return
@@ -219,7 +239,7 @@ export function runReplayInWorkers(plan: WorkerPoolPlan): WorkerPoolRun {
   })()
   // Settled by whoever awaits it; failures are reported there.
   done.catch(() => {})
-  return { done, interrupt: interruptAll }
+  return { done, interrupt }
 }
 
 /** Worker `index`'s part of `total` (at least 1): the parts add up to the total when it is at least `count`. */

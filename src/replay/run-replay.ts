@@ -4,7 +4,7 @@ import type { KoalaEntry, OutboundRequest } from '../koala/request-schema'
 import type { DropReason } from '../drop-reasons'
 import type { CompiledMapping } from '../mapping/compile-mapping'
 import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
-import type { CheckpointStore, FileStart } from './checkpoint'
+import { FROM_THE_START, linesSettledBefore, type CheckpointStore, type FileStart, type ResumePoint } from './checkpoint'
 import { unwrapDeadLetter, type DeadLetterReason, type DeadLetterWriter } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import { FileProgress, type PendingLine } from './file-progress'
@@ -69,8 +69,9 @@ const keyOfHeld = (entry: HeldEntry): string => ('text' in entry ? entry.key : k
  * Replays the plan's files into its sink: reads each file as a stream, maps every
  * event, batches entries per person across events and files, and keeps at most
  * `bufferEntries` entries held (reading pauses at the bound). Every event ends
- * delivered, dropped (counted by reason) or dead-lettered; the checkpoint records the
- * first unsettled line of each file, so a run killed at any point resumes without a gap.
+ * delivered, dropped (counted by reason) or dead-lettered; the checkpoint records, per
+ * file, the first line not yet read and the lines below it not yet settled, so a run
+ * killed at any point resumes without a gap and sends again only what was unsettled.
  */
 export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   const { limits, counters, sink, checkpoint } = plan
@@ -101,7 +102,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       if (file.done) {
         progress.delete(absolute)
         yield [absolute, 'done']
-      } else yield [absolute, file.safeLine]
+      } else yield [absolute, file.position]
     }
   }
   const saveCheckpoint = (): void => {
@@ -249,10 +250,10 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
    * Only 'end' lets the file become done: after a read error its checkpoint stays at the
    * first line not read, so a later run over a repaired or completed file picks it up.
    */
-  const readFile = async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
-    let lastLine = start - 1
+  const readFile = async (file: ArchiveFile, start: ResumePoint, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
+    let lastLine = (start.pending[0] ?? start.next) - 1
     const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
-    const batches = parseArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
+    const batches = parseArchiveLines(lines, { skipBelow: start.next, reread: start.pending, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
     for (;;) {
       let step: IteratorResult<ParsedBatch>
       // Only reading is guarded here: an error of ours while handling events is a bug, and must not pass for a bad file.
@@ -346,9 +347,9 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
    */
   const readFileInThreads =
     (threads: MapThreads) =>
-    async (file: ArchiveFile, start: number, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
+    async (file: ArchiveFile, start: ResumePoint, fileProgress: FileProgress): Promise<'end' | 'stopped' | 'read-error'> => {
       const lines = readArchiveLines(plan.open(file), { maxLineBytes: limits.maxLineBytes, onBytes: plan.onBytes })
-      const batches = frameArchiveLines(lines, { skipBelow: start, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
+      const batches = frameArchiveLines(lines, { skipBelow: start.next, reread: start.pending, maxDocumentBytes: limits.maxLineBytes })[Symbol.asyncIterator]()
       const out: Array<{ mapped: Promise<MappedLines>; lastLine: number; chars: number }> = []
       let charsOut = 0
       let readDone = false
@@ -387,7 +388,7 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
       }
 
       void produce()
-      let lastLine = start - 1
+      let lastLine = (start.pending[0] ?? start.next) - 1
       try {
         for (;;) {
           const next = out.shift()
@@ -432,12 +433,13 @@ export async function runReplay(plan: ReplayPlan): Promise<ReplayEnd> {
   try {
     for await (const file of plan.files) {
       if (stopped !== undefined) break
-      const start = checkpoint?.startOf(file.absolute) ?? 1
+      const start = checkpoint?.startOf(file.absolute) ?? FROM_THE_START
       if (start === 'done') {
         counters.filesSkipped++
         continue
       }
       counters.filesRead++
+      counters.linesSkipped += linesSettledBefore(start)
       // Checked whole first: damage decodes to garbage until the CRC at the end says so. The checkpoint keeps the file where it was.
       const damage = file.absolute === '-' ? undefined : await findGzipDamage(plan.open(file))
       if (damage !== undefined) {

@@ -1,5 +1,5 @@
 import type { MappingFile } from '../mapping/mapping-file-schema'
-import type { FileStart } from './checkpoint'
+import type { FileStart, ResumePoint } from './checkpoint'
 import type { DeadLetterReason } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import type { KoalaDelivery } from './koala-delivery'
@@ -30,7 +30,7 @@ export type WorkerSetup = {
 
 export type ToWorker =
   /** The next file to replay and where to start in it; `null` when the queue is empty (or the run is ending). */
-  | { type: 'file'; file: ArchiveFile; start: number }
+  | { type: 'file'; file: ArchiveFile; start: ResumePoint }
   | { type: 'file'; file: null }
   /** One `output` message was written; its memory comes back, to be filled again. */
   | { type: 'written'; buffer: ArrayBuffer }
@@ -39,15 +39,16 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'next-file' }
-  /** Per file, the first line not yet settled (or done), as the worker's own checkpoint would record it. */
+  /** Per file, where it stands (or done), as the worker's own checkpoint would record it. */
   | { type: 'positions'; positions: Array<[string, FileStart]> }
   /** Events to append to the dead-letter file; posted before any position that moves past their lines. */
   | { type: 'dead-letter'; events: string[]; reason: DeadLetterReason }
   /** Whole NDJSON lines of a dry run, as UTF-8, in memory moved (not copied) to the main thread and back. */
   | { type: 'output'; bytes: Uint8Array }
   | { type: 'report'; line: string }
-  /** Raw bytes read since the last message, and events read so far. */
-  | { type: 'progress'; bytes: number; eventsRead: number }
-  | { type: 'interrupted' }
+  /** Raw bytes read since the last message, and events read and settled so far. */
+  | { type: 'progress'; bytes: number; eventsRead: number; eventsSettled: number }
+  /** Positions were posted; its counters so far, for the summary an interrupted run prints. */
+  | { type: 'interrupted'; counters: CounterSnapshot }
   /** The worker's last message: its counters, and why it stopped early if it did. */
   | { type: 'end'; counters: CounterSnapshot; stopped?: string }

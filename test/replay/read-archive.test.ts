@@ -12,12 +12,12 @@ function chunked(bytes: Buffer, size = 7): AsyncIterable<Buffer> {
   return Readable.from(chunks)
 }
 
-async function readAll(bytes: Buffer, skipBelow = 1, size?: number): Promise<{ items: ArchiveLine[]; error?: Error; lastLine: number }> {
+async function readAll(bytes: Buffer, skipBelow = 1, size?: number, reread: number[] = []): Promise<{ items: ArchiveLine[]; error?: Error; lastLine: number }> {
   const items: ArchiveLine[] = []
   let lastLine = 0
   try {
     const lines = readArchiveLines(chunked(bytes, size), { maxLineBytes: 10_000 })
-    for await (const batch of parseArchiveLines(lines, { skipBelow, maxDocumentBytes: 10_000 })) {
+    for await (const batch of parseArchiveLines(lines, { skipBelow, reread, maxDocumentBytes: 10_000 })) {
       items.push(...batch.items)
       lastLine = batch.lastLine
     }
@@ -91,6 +91,17 @@ describe('replay: reading archive lines', () => {
     const { items, lastLine } = await readAll(Buffer.from(text), 3)
     expect(ids(items)).to.deep.equal(['m2', 'm3'])
     expect(lastLine).to.equal(4)
+  })
+
+  it('reads again the lines a checkpoint keeps as unsettled below its next line, and only those', async () => {
+    const text = ndjson([events[0], events[1], events[2], { ...events[0], messageId: 'm4' }, { ...events[0], messageId: 'm5' }])
+    const { items } = await readAll(Buffer.from(text), 5, undefined, [2, 4])
+    expect(ids(items)).to.deep.equal(['m2', 'm4', 'm5'])
+    // Pretty-printed values one after another (jq output): a pending value is read again by its first line.
+    const jq = [events[0], events[1], events[2]].map((event) => JSON.stringify(event, null, 2)).join('\n') + '\n'
+    const secondAt = jq.split('\n').findIndex((line, i) => i > 0 && line === '{') + 1
+    const again = await readAll(Buffer.from(jq), 10_000, undefined, [secondAt])
+    expect(ids(again.items)).to.deep.equal(['m2'])
   })
 
   it('reads a pretty-printed JSON document as one position, and a bracket-first NDJSON file as lines', async () => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai'
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process'
+import { createServer, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { once } from 'node:events'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
@@ -8,6 +10,59 @@ import { startSimulator, type RunningSimulator } from '../../src/simulator/start
 import { BIN, cli, cliAsync, DAY1, DAY_MS, KOALA_KEY, messageIdsOf, ndjson, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 const SAMPLE = 'examples/segment-logs'
+
+/**
+ * Koala that answers the first `answered` requests and holds every later one until
+ * `release()`: a run stays mid-delivery for as long as a test needs, with no timing involved.
+ */
+async function heldKoala(answered: number) {
+  const held: ServerResponse[] = []
+  const bodies: unknown[] = []
+  let holding = true
+  const answer = (res: ServerResponse) => res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}')
+  const server = createServer((req, res) => {
+    let text = ''
+    req.on('data', (chunk) => (text += chunk))
+    req.on('end', () => {
+      bodies.push(JSON.parse(text))
+      if (holding && bodies.length > answered) held.push(res)
+      else answer(res)
+    })
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return {
+    baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bodies,
+    held: () => held.length,
+    release() {
+      holding = false
+      held.splice(0).forEach(answer)
+    },
+    close() {
+      server.closeAllConnections()
+      server.close()
+    }
+  }
+}
+
+/** Spawns the real CLI, collecting its output. */
+function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcessWithoutNullStreams; out: { stdout: string; stderr: string } } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env } })
+  const out = { stdout: '', stderr: '' }
+  child.stdout.on('data', (chunk) => (out.stdout += chunk))
+  child.stderr.on('data', (chunk) => (out.stderr += chunk))
+  return { child, out }
+}
+
+/** Resolves once `ready()` holds (polled): a state awaited, not a time. */
+async function until(ready: () => boolean, what: string): Promise<void> {
+  const giveUp = Date.now() + 30_000
+  while (!ready()) {
+    if (Date.now() > giveUp) throw new Error(`never happened: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
 
 describe('koala-adapter replay', function () {
   this.timeout(60_000)
@@ -32,8 +87,11 @@ describe('koala-adapter replay', function () {
       expect(summary.events).to.include({ read: 24, sent: 22, dropped: 2 })
       const ids = messageIdsOf(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line)))
       expect(ids.every((id) => id.startsWith('sample-d2-'))).to.equal(true)
-      const none = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, '--json', '--source', 'other', SAMPLE])
-      expect(JSON.parse(none.stdout).files.read).to.equal(0)
+      // A source the archive does not hold (a typo, the wrong archive) is not an empty replay: exit 1, naming the ones it holds.
+      const none = cli(['replay', '--workspace', 'default', '--dry-run', '--out', out, '--json', '--source', 'other', '--source', 'Vh3bYQcAjH', SAMPLE])
+      expect(none.status, none.stderr).to.equal(1)
+      expect(none.stderr.trim()).to.equal(`replay: --source other: no such source in ${SAMPLE}; sources found: Vh3bYQcAjH`)
+      expect(none.stdout).to.equal('')
     })
 
     it('writes the same output byte for byte, and the same summary, with map threads as without', () => {
@@ -97,6 +155,78 @@ describe('koala-adapter replay', function () {
       const ids = messageIdsOf(readFileSync(out, 'utf8').trim().split('\n').map((line) => JSON.parse(line)))
       expect(ids).to.include.members(['b1', 'b3', 'g0', 'g4'])
       expect(ids).not.to.include.members(['c1'])
+    })
+  })
+
+  describe('what it shows while Koala holds requests', () => {
+    function oneFile(): { root: string; ids: string[] } {
+      const root = tempDir()
+      const events = Array.from({ length: 240 }, (_, i) => trackEvent(`h${i}`, `p${i % 6}@example.com`))
+      writeArchiveFile(root, 'src', DAY1, 'part.gz', [events])
+      return { root, ids: events.map((event) => event.messageId) }
+    }
+
+    it('counts events settled in its progress lines, not events read', async () => {
+      const { root } = oneFile()
+      const koala = await heldKoala(0)
+      try {
+        const { child, out } = startCli(['replay', '--workspace', 'default', '--concurrency', '2', '--dead-letter', path.join(tempDir(), 'dead.ndjson'), root], {
+          KOALA_PUBLIC_API_KEY: KOALA_KEY,
+          KOALA_BASE_URL: koala.baseUrl,
+          REPLAY_PROGRESS_INTERVAL_MS: '20'
+        })
+        const progressLines = () => out.stderr.split('\n').filter((line) => /^replay: .*events/.test(line))
+        // All 240 read and batched, two requests at Koala, none answered: a progress line printed now counts nothing settled.
+        await until(() => koala.held() === 2 && progressLines().some((line) => line.includes('(240 read)')), 'a progress line with everything read')
+        const line = progressLines().find((text) => text.includes('(240 read)'))!
+        expect(line).to.match(/^replay: 0\.0% \(0\.0 MB of [\d.]+ MB\), 0 events settled \(240 read\), 0 events\/s/)
+        koala.release()
+        const [status] = (await once(child, 'close')) as [number | null]
+        expect(status, out.stderr).to.equal(0)
+        expect(out.stderr).to.match(/events: +240 read, 240 sent/)
+      } finally {
+        koala.close()
+      }
+    })
+
+    it('SIGINT prints the summary so far; the resumed run says it resumed and how many lines it skipped, and sends only the rest', async () => {
+      const { root, ids } = oneFile()
+      const dir = tempDir()
+      const checkpoint = path.join(dir, 'checkpoint.json')
+      const args = ['replay', '--workspace', 'default', '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), root]
+      const koala = await heldKoala(3)
+      let first: { status: number | null; stderr: string }
+      try {
+        const { child, out } = startCli(args, { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: koala.baseUrl, REPLAY_MAP_THREADS: '0' })
+        await until(() => koala.held() === 2, 'two requests held at Koala')
+        child.kill('SIGINT')
+        const [status] = (await once(child, 'close')) as [number | null]
+        first = { status, stderr: out.stderr }
+      } finally {
+        koala.close()
+      }
+      expect(first.status, first.stderr).to.equal(130)
+      // Three requests of 30 answered; the two held are not counted as sent.
+      expect(first.stderr).to.match(/replay STOPPED in [\d.]+ s\n/)
+      expect(first.stderr).to.match(/events: +240 read, 90 sent, 0 dropped\n/)
+      expect(first.stderr).to.match(/stopped: interrupted \(SIGINT\)\n/)
+      expect(first.stderr).to.contain(`replay: SIGINT: stopped; progress is saved in ${checkpoint}: run the same command to resume`)
+
+      const sim = await startSimulator({ keys: [KOALA_KEY] })
+      try {
+        const again = await cliAsync([...args, '--json'], { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl })
+        expect(again.status, again.stderr).to.equal(0)
+        const summary = JSON.parse(again.stdout)
+        // The 90 lines Koala took were skipped, though they lie among the lines still to send: only the other 150 are read and sent.
+        expect(summary.resumed).to.deep.equal({ filesAlreadyDone: 0, linesSkipped: 90 })
+        expect(summary.events).to.include({ read: 150, sent: 150 })
+        const sent = messageIdsOf(sim.requests())
+        expect(new Set([...sent, ...messageIdsOf(koala.bodies.slice(0, 3).map((body) => ({ body })))]).size).to.equal(ids.length)
+        const text = await cliAsync(args, { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl })
+        expect(text.stderr).to.match(/resumed: +.*checkpoint\.json: 1 files already done, 0 lines settled earlier skipped/)
+      } finally {
+        await sim.close()
+      }
     })
   })
 
@@ -318,7 +448,7 @@ describe('koala-adapter replay', function () {
       expect(stderr).to.contain(`progress is saved in ${checkpoint}`)
       // The checkpoint interval is a minute: what it holds was asked of the workers at SIGTERM.
       const saved = JSON.parse(readFileSync(checkpoint, 'utf8'))
-      expect(Object.values(saved.files).some((start) => start === 'done' || (start as number) > 1), JSON.stringify(saved)).to.equal(true)
+      expect(Object.values(saved.files).some((start) => start === 'done' || (typeof start === 'number' ? start : (start as { next: number }).next) > 1), JSON.stringify(saved)).to.equal(true)
 
       sim.clearFaults()
       const again = await cliAsync(args, env())
