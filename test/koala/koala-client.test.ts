@@ -13,6 +13,7 @@ import {
 } from '../../src/koala/koala-client'
 import type { KoalaRequest } from '../../src/koala/request-schema'
 import { fakeClock, type FakeClock } from '../support/fake-clock'
+import { heldReply } from '../support/held-reply'
 import { until } from '../support/until'
 
 const ORIGIN = 'http://koala.test'
@@ -56,8 +57,8 @@ function harness(config: Partial<KoalaClientConfig> = {}) {
   return { client, waits, seen, clock }
 }
 
-/** Once an attempt is under way (its timer set), moves the clock to its bound; returns the bound it had. */
-async function timeOutTheAttempt(clock: FakeClock, ready: () => boolean = () => true): Promise<number> {
+/** Once an attempt is under way (its timer set, and `ready()`), moves the clock to its bound; returns the bound it had. */
+async function timeOutTheAttempt(clock: FakeClock, ready: () => boolean): Promise<number> {
   await until(() => clock.pendingTimers().length === 1 && ready(), { what: 'an attempt under way' })
   const [leftMs] = clock.pendingTimers()
   clock.advance(leftMs)
@@ -65,6 +66,13 @@ async function timeOutTheAttempt(clock: FakeClock, ready: () => boolean = () => 
 }
 
 const clients: KoalaClient[] = []
+const heldReplies: ReturnType<typeof heldReply>[] = []
+/** A Koala that holds its answer (released after the test): an attempt that can only end by timing out. */
+const held = () => {
+  const slow = heldReply()
+  heldReplies.push(slow)
+  return slow
+}
 const target = { baseUrl: BASE, publicApiKey: KEY }
 
 function connectionError(code: string): Error {
@@ -95,6 +103,7 @@ async function closeServer(server: http.Server): Promise<void> {
 describe('KoalaClient', () => {
   before(() => nock.disableNetConnect())
   afterEach(() => {
+    for (const slow of heldReplies.splice(0)) slow.release()
     nock.cleanAll()
     while (clients.length > 0) clients.pop()!.close()
   })
@@ -213,11 +222,11 @@ describe('KoalaClient', () => {
     })
 
     it('retries an attempt that timed out', async () => {
-      // The attempt is timed out on the fake clock as soon as it starts, long before the delayed answer.
-      nock(ORIGIN).post(PATH).delay(1_000).reply(200, { ok: true }).post(PATH).reply(200, { ok: true })
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply).post(PATH).reply(200, { ok: true })
       const { client, seen, clock } = harness({ koalaTimeoutMs: 100 })
       const sending = client.send(REQUEST, target)
-      expect(await timeOutTheAttempt(clock)).to.equal(100)
+      expect(await timeOutTheAttempt(clock, () => slow.arrived() === 1)).to.equal(100)
       expect(await sending).to.deep.equal({ ok: true, status: 200, attempts: 2 })
       expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT', durationMs: 100 })
     })
@@ -262,11 +271,12 @@ describe('KoalaClient', () => {
     })
 
     it('cuts an attempt\'s timeout to the time left', async () => {
-      nock(ORIGIN).post(PATH).delay(1_000).reply(200, { ok: true })
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply)
       const { client, clock } = harness({ koalaTimeoutMs: 5_000 })
       const deadline = clock.now() + 250
       const sending = client.send(REQUEST, target, { deadline })
-      expect(await timeOutTheAttempt(clock)).to.equal(250)
+      expect(await timeOutTheAttempt(clock, () => slow.arrived() === 1)).to.equal(250)
       expect(await sending).to.include({ ok: false, kind: 'unavailable', code: 'ETIMEDOUT', attempts: 1 })
       expect(clock.now()).to.equal(deadline)
     })
@@ -313,10 +323,11 @@ describe('KoalaClient', () => {
     })
 
     it('keeps them out of timeouts and errors whose own text names them', async () => {
-      nock(ORIGIN).post(PATH).delay(1_000).reply(200).post(PATH).replyWithError(connectionError('ECONNRESET'))
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply).post(PATH).replyWithError(connectionError('ECONNRESET'))
       const { client, seen, clock } = harness({ koalaMaxRetries: 1, koalaTimeoutMs: 50 })
       const sending = client.send(REQUEST, target)
-      await timeOutTheAttempt(clock)
+      await timeOutTheAttempt(clock, () => slow.arrived() === 1)
       const result: DeliveryResult = await sending
       expect(result).to.include({ kind: 'unavailable', code: 'ECONNRESET', attempts: 2 })
       expect(seen.attempts[0]).to.include({ endpoint: 'batch', code: 'ETIMEDOUT' })
