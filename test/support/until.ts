@@ -15,13 +15,13 @@ export type UntilOptions = {
 }
 
 /**
- * Resolves once `ready()` holds: a state awaited, never a fixed sleep. Rejects with `what` if it
- * does not hold within the bound, or with the error `ready()` threw.
+ * Resolves once `ready()` holds (it may ask another process, async): a state awaited, never a
+ * fixed sleep. Rejects with `what` if it does not hold within the bound, or with what `ready()` threw.
  */
-export async function until(ready: () => boolean, options: UntilOptions): Promise<void> {
+export async function until(ready: () => boolean | Promise<boolean>, options: UntilOptions): Promise<void> {
   const { what, withinMs = STATE_BOUND_MS, everyMs = 10 } = options
   const giveUp = Date.now() + withinMs
-  while (!ready()) {
+  while (!(await ready())) {
     if (Date.now() > giveUp) throw new Error(`never happened within ${withinMs} ms: ${what}`)
     await new Promise((resolve) => (everyMs === 0 ? setImmediate(resolve) : setTimeout(resolve, everyMs)))
   }
