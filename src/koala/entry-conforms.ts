@@ -1,7 +1,6 @@
 import { z } from 'zod'
 import { isJsonObject } from '../segment/json-object'
 import { isBoolean, isString, literal, object, optional, type Check } from '../segment/value-checks'
-import type { KoalaEntry } from './request-schema'
 
 /*
  * A plain-function mirror of the entry schemas in request-schema.ts (TrackEvent,
@@ -10,6 +9,13 @@ import type { KoalaEntry } from './request-schema'
  * an entry this refuses is parsed by zod to say why. test/koala/entry-conforms.test.ts
  * holds the two to the same answers.
  */
+
+/**
+ * The part of a KoalaEntry (request-schema.ts) these checks read, written out here because
+ * request-schema.ts imports this file: a type import back would close a cycle.
+ */
+type Endpoint = 'batch' | 'accounts/batch'
+type EntryToCheck = { endpoint: Endpoint; kind: string; entry: unknown }
 
 // The same expressions zod's z.iso.datetime({ offset: true }) and z.email() use.
 const ISO_DATE_TIME = z.regexes.datetime({ offset: true })
@@ -36,7 +42,7 @@ const identifyCall = (traits: ReadonlyArray<[string, Check]>): Check =>
     ['traits', optional(object(traits))]
   ])
 
-const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
+const KINDS: Record<Endpoint, Record<string, Check>> = {
   batch: {
     events: trackEvent,
     identifies: identifyCall([
@@ -65,7 +71,7 @@ const KINDS: Record<KoalaEntry['endpoint'], Record<string, Check>> = {
 }
 
 /** Who a request is about: ProfileBatchRequest's and AccountBatchRequest's fields besides the entry lists. */
-const WHO: Record<KoalaEntry['endpoint'], { check: Check; keys: readonly [string, string] }> = {
+const WHO: Record<Endpoint, { check: Check; keys: readonly [string, string] }> = {
   batch: {
     check: object([
       ['profile_id', optional((value) => typeof value === 'string' && UUID.test(value))],
@@ -83,13 +89,13 @@ const WHO: Record<KoalaEntry['endpoint'], { check: Check; keys: readonly [string
 }
 
 /** True when a request body without its entry lists passes its zod schema (one of the two keys present, each well formed). */
-export function whoConforms(endpoint: KoalaEntry['endpoint'], who: Record<string, unknown>): boolean {
+export function whoConforms(endpoint: Endpoint, who: Record<string, unknown>): boolean {
   const { check, keys } = WHO[endpoint]
   return check(who) && (who[keys[0]] !== undefined || who[keys[1]] !== undefined)
 }
 
 /** True when the entry's zod schema would accept it; false when zod must say why. */
-export function entryConforms(entry: KoalaEntry): boolean {
+export function entryConforms(entry: EntryToCheck): boolean {
   const check = KINDS[entry.endpoint][entry.kind]
   return check !== undefined && check(entry.entry)
 }

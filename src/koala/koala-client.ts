@@ -52,7 +52,14 @@ export type KoalaClientConfig = Pick<
   'koalaMaxSockets' | 'koalaTimeoutMs' | 'koalaMaxRetries' | 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'
 >
 
-export type KoalaClientDeps = { random?: () => number; sleep?: (ms: number) => Promise<void>; now?: () => number }
+/** Starts a timer that calls `fire` after `ms`; the function it returns cancels it. */
+export type SetTimer = (fire: () => void, ms: number) => () => void
+
+/**
+ * What the client takes from its surroundings, so a test can drive time: `now` reads the clock,
+ * `sleep` waits between attempts, `setTimer` bounds each attempt (real timers by default).
+ */
+export type KoalaClientDeps = { random?: () => number; sleep?: (ms: number) => Promise<void>; now?: () => number; setTimer?: SetTimer }
 
 type Outcome = AttemptFailure & { data?: unknown }
 
@@ -63,7 +70,7 @@ function koalaUrl(target: KoalaTarget, endpoint: KoalaRequest['endpoint']): stri
 
 /** A client with one keep-alive socket pool shared by every request it sends. */
 export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryObserver = {}, deps: KoalaClientDeps = {}): KoalaClient {
-  const { random = Math.random, sleep = realSleep, now = Date.now } = deps
+  const { random = Math.random, sleep = realSleep, now = Date.now, setTimer = realTimer } = deps
   const policy = retryPolicyFrom(config)
   const attemptCapMs = config.koalaTimeoutMs > 0 ? config.koalaTimeoutMs : Infinity
   // axios sets TCP keep-alive to 60 s on every request's socket; an agent asking for another delay
@@ -110,7 +117,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
       if (timeoutMs <= 0) return unavailable(endpoint, last, attempt - 1, 'deadline')
       const started = now()
       observer.onAttemptStart?.({ endpoint })
-      last = await attemptOnce(transport, destination, body, timeoutMs, now)
+      last = await attemptOnce(transport, destination, body, timeoutMs, now, setTimer)
       const durationMs = now() - started
       slowestMs = Math.max(slowestMs, durationMs)
       observer.onAttempt?.({ endpoint, status: last.status, code: last.code, durationMs })
@@ -198,28 +205,28 @@ function createTransport(): AxiosInstance {
  * code: an AxiosError carries the URL (with the key), the headers and the body, so
  * nothing of it but its code leaves this function.
  */
-function attemptOnce(transport: AxiosInstance, endpoint: Endpoint, body: string, timeoutMs: number, now: () => number): Promise<Outcome> {
+function attemptOnce(transport: AxiosInstance, endpoint: Endpoint, body: string, timeoutMs: number, now: () => number, setTimer: SetTimer): Promise<Outcome> {
   if ('error' in endpoint) return Promise.resolve({ code: endpoint.error })
   return new Promise((resolve) => {
     let done = false
-    let timer: NodeJS.Timeout | undefined
+    let cancelTimer: (() => void) | undefined
     let stream: Readable | undefined
     const aborter = new AbortController()
     const finish = (outcome: Outcome): void => {
       if (done) return
       done = true
-      clearTimeout(timer)
+      cancelTimer?.()
       resolve(outcome)
     }
     // Only the code is kept: Node's messages can name the host, a proxy's the whole URL (the key).
     const fail = (error: unknown): void => finish({ code: networkErrorCode(error) })
     // A hard bound on the whole attempt, body included (axios's `timeout` only bounds each silence).
     if (Number.isFinite(timeoutMs)) {
-      timer = setTimeout(() => {
+      cancelTimer = setTimer(() => {
         finish({ code: 'ETIMEDOUT' })
         aborter.abort()
         stream?.destroy()
-      }, timeoutMs)
+      }, Math.min(timeoutMs, MAX_TIMER_MS))
     }
     transport
       .request<Readable>({ url: endpoint.url, data: body, httpAgent: endpoint.agent, httpsAgent: endpoint.agent, signal: aborter.signal })
@@ -288,6 +295,11 @@ function unavailable(endpoint: string, last: Outcome, attempts: number, why: str
 
 /** setTimeout fires at once (with a warning) beyond 2^31-1 ms, which a long Retry-After without a deadline could ask for. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+
+function realTimer(fire: () => void, ms: number): () => void {
+  const timer = setTimeout(fire, ms)
+  return () => clearTimeout(timer)
+}
 
 function realSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)))

@@ -8,7 +8,7 @@ import { finishOutput } from './dry-run-sink'
 import type { ArchiveFile } from './find-archive-files'
 import type { KoalaDelivery } from './koala-delivery'
 import type { CounterSnapshot, ReplayCounters } from './replay-summary'
-import type { ReplayEnd, ReplayLimits } from './run-replay'
+import type { ReplayEnd, ReplayLimits } from './replay-types'
 import type { FromWorker, ToWorker, WorkerSetup } from './worker-messages'
 
 const WORKER_ENTRY = path.join(__dirname, 'replay-worker-entry.js')

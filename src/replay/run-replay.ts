@@ -16,14 +16,7 @@ import { findGzipDamage } from './check-gzip'
 import type { ReplayCounters } from './replay-summary'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
-
-export type ReplayLimits = {
-  /** Entries held at once: open in the batcher plus submitted and not settled. */
-  bufferEntries: number
-  maxHoldMs: number
-  checkpointIntervalMs: number
-  maxLineBytes: number
-}
+import type { ReplayEnd, ReplayLimits } from './replay-types'
 
 export type ReplayPlan = {
   /** Read in turn; a worker's files come from the main thread's queue, one when the previous is read. */
@@ -47,9 +40,6 @@ export type ReplayPlan = {
    */
   mapThreads?: MapThreads
 }
-
-/** Why the run ended early, when it did. */
-export type ReplayEnd = { stopped?: string }
 
 /**
  * One Segment event with entries still to settle, and what to dead-letter if they fail

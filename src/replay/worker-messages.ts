@@ -4,7 +4,7 @@ import type { DeadLetterReason } from './dead-letter'
 import type { ArchiveFile } from './find-archive-files'
 import type { KoalaDelivery } from './koala-delivery'
 import type { CounterSnapshot } from './replay-summary'
-import type { ReplayLimits } from './run-replay'
+import type { ReplayLimits } from './replay-types'
 
 /**
  * What the main thread and a replay worker thread say to each other. Only settled

@@ -4,7 +4,7 @@ import type { DestinationStream, Logger } from 'pino'
 import { existsSync, statSync } from 'node:fs'
 import { loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import { createKoalaClient, type KoalaClient } from '../koala/koala-client'
+import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
 import { WorkspaceRegistry } from '../mapping/workspace-registry'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createAdminApp } from './admin-routes'
@@ -32,6 +32,9 @@ export type ServiceOptions = {
   watch?: boolean
   /** The clock of request budgets, Koala retries and refusal logs: tests inject one to model a slow Koala without waiting. */
   now?: () => number
+  /** Koala's attempt timer and the wait between retries: tests that model time with `now` give ones that follow it. */
+  setTimer?: SetTimer
+  sleep?: (ms: number) => Promise<void>
 }
 
 export type RunningService = {
@@ -117,7 +120,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
       metrics.koalaLatency.observe({ endpoint }, durationMs / 1000)
     },
     onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
-  }, { now })
+  }, { now, setTimer: options.setTimer, sleep: options.sleep })
   const delivered = new DeliveredMemory(config.deliveredMemoryIds, now)
   const app = createApp({ config, registry, client, metrics, logger, health, delivered, now })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.

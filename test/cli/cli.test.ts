@@ -1,4 +1,4 @@
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 import { expect } from 'chai'
 import { spawnSync } from 'node:child_process'
 import net from 'node:net'

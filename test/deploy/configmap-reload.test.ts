@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { WorkspaceRegistry } from '../../src/mapping/workspace-registry'
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 
 const ROOT = path.join(__dirname, '..', '..')
 const BUILTIN_DEFAULT = path.join(ROOT, 'mappings', 'default.json')

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } from 'node:fs'
 import path from 'node:path'
 import { startProcess } from '../support/long-running-process'
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 import { envPairs, readDockerfile, type Stage } from './read-dockerfile'
 
 const ROOT = path.join(__dirname, '..', '..')

@@ -4,7 +4,7 @@ import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { CONFIG_ENV_NAMES } from '../../src/config'
 import { startHarness } from '../server/service-harness'
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 import { envPairs, readDockerfile } from './read-dockerfile'
 
 // js-yaml is mocha's own YAML reader, declared as a devDependency; it ships no types.

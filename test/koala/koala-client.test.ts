@@ -12,6 +12,9 @@ import {
   type KoalaClientConfig
 } from '../../src/koala/koala-client'
 import type { KoalaRequest } from '../../src/koala/request-schema'
+import { fakeClock, type FakeClock } from '../support/fake-clock'
+import { heldReply } from '../support/held-reply'
+import { until } from '../support/until'
 
 const ORIGIN = 'http://koala.test'
 const BASE = `${ORIGIN}/web/projects`
@@ -30,25 +33,46 @@ const CONFIG: KoalaClientConfig = {
   koalaBackoffMaxMs: 40
 }
 
-type Seen = { attempts: unknown[]; retries: { endpoint: string; delayMs: number; reason: string }[] }
+type Seen = { attempts: Array<{ endpoint: string; status?: number; code?: string; durationMs: number; endedAt: number }>; retries: { endpoint: string; delayMs: number; reason: string }[] }
 
-/** A client whose sleeps are recorded instead of waited, and an observer that keeps what it saw. */
-function harness(config: Partial<KoalaClientConfig> = {}, deps: { realTime?: boolean } = {}) {
+/**
+ * A client on a fake clock, and an observer that keeps what it saw. Sleeps are recorded and
+ * move the clock at once; an attempt times out only when the test advances the clock past its
+ * bound (see timeOutTheAttempt), however slow this machine is.
+ */
+function harness(config: Partial<KoalaClientConfig> = {}) {
   const waits: number[] = []
   const seen: Seen = { attempts: [], retries: [] }
+  const clock = fakeClock(Date.UTC(2026, 10, 2))
   const observer: DeliveryObserver = {
-    onAttempt: (info) => seen.attempts.push(info),
+    onAttempt: (info) => seen.attempts.push({ ...info, endedAt: clock.now() }),
     onRetry: (info) => seen.retries.push(info)
   }
-  const fakeSleep = async (ms: number) => {
+  const sleep = (ms: number) => {
     waits.push(ms)
+    return clock.sleep(ms)
   }
-  const client = createKoalaClient({ ...CONFIG, ...config }, observer, deps.realTime ? {} : { sleep: fakeSleep, random: () => 0.5 })
+  const client = createKoalaClient({ ...CONFIG, ...config }, observer, { sleep, random: () => 0.5, now: clock.now, setTimer: clock.setTimer })
   clients.push(client)
-  return { client, waits, seen }
+  return { client, waits, seen, clock }
+}
+
+/** Once an attempt is under way (its timer set, and `ready()`), moves the clock to its bound; returns the bound it had. */
+async function timeOutTheAttempt(clock: FakeClock, ready: () => boolean): Promise<number> {
+  await until(() => clock.pendingTimers().length === 1 && ready(), { what: 'an attempt under way' })
+  const [leftMs] = clock.pendingTimers()
+  clock.advance(leftMs)
+  return leftMs
 }
 
 const clients: KoalaClient[] = []
+const heldReplies: ReturnType<typeof heldReply>[] = []
+/** A Koala that holds its answer (released after the test): an attempt that can only end by timing out. */
+const held = () => {
+  const slow = heldReply()
+  heldReplies.push(slow)
+  return slow
+}
 const target = { baseUrl: BASE, publicApiKey: KEY }
 
 function connectionError(code: string): Error {
@@ -79,6 +103,7 @@ async function closeServer(server: http.Server): Promise<void> {
 describe('KoalaClient', () => {
   before(() => nock.disableNetConnect())
   afterEach(() => {
+    for (const slow of heldReplies.splice(0)) slow.release()
     nock.cleanAll()
     while (clients.length > 0) clients.pop()!.close()
   })
@@ -197,12 +222,13 @@ describe('KoalaClient', () => {
     })
 
     it('retries an attempt that timed out', async () => {
-      nock(ORIGIN).post(PATH).delay(600).reply(200, { ok: true }).post(PATH).reply(200, { ok: true })
-      const { client, seen } = harness({ koalaTimeoutMs: 100 })
-      const started = Date.now()
-      expect(await client.send(REQUEST, target)).to.deep.equal({ ok: true, status: 200, attempts: 2 })
-      expect(Date.now() - started).to.be.below(500)
-      expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT' })
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply).post(PATH).reply(200, { ok: true })
+      const { client, seen, clock } = harness({ koalaTimeoutMs: 100 })
+      const sending = client.send(REQUEST, target)
+      expect(await timeOutTheAttempt(clock, () => slow.arrived() === 1)).to.equal(100)
+      expect(await sending).to.deep.equal({ ok: true, status: 200, attempts: 2 })
+      expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT', durationMs: 100 })
     })
 
     it('retries a connection reset', async () => {
@@ -228,35 +254,37 @@ describe('KoalaClient', () => {
 
   describe('deadline', () => {
     it('stops retrying a persistent 503 before a deadline 300 ms away, and never attempts after it', async () => {
-      nock(ORIGIN).post(PATH).reply(503).persist()
-      const starts: number[] = []
-      const client = createKoalaClient({ ...CONFIG, koalaMaxRetries: 100, koalaBackoffBaseMs: 20 }, {
-        onAttempt: ({ durationMs }) => starts.push(Date.now() - durationMs)
-      })
-      clients.push(client)
-      const deadline = Date.now() + 300
+      // Each 503 takes 20 ms and each backoff its delay, on the fake clock: the arithmetic is exact on any machine.
+      const { client, seen, clock } = harness({ koalaMaxRetries: 100, koalaBackoffBaseMs: 20 })
+      nock(ORIGIN).post(PATH).reply(() => {
+        clock.advance(20)
+        return [503, '']
+      }).persist()
+      const deadline = clock.now() + 300
       const result = await client.send(REQUEST, target, { deadline })
-      const returned = Date.now()
       expect(result).to.include({ ok: false, kind: 'unavailable', status: 503 })
       expect(result.attempts).to.be.greaterThan(2)
-      expect(starts.every((start) => start < deadline)).to.equal(true)
-      expect(returned).to.be.at.most(deadline + 20)
+      expect(seen.attempts).to.have.length(result.attempts)
+      expect(seen.attempts.every((attempt) => attempt.durationMs === 20 && attempt.endedAt - attempt.durationMs < deadline)).to.equal(true)
+      expect(clock.now()).to.be.at.most(deadline)
       expect((result as { message: string }).message).to.match(/\(deadline\)$/)
     })
 
     it('cuts an attempt\'s timeout to the time left', async () => {
-      nock(ORIGIN).post(PATH).delay(1_000).reply(200, { ok: true })
-      const { client } = harness({ koalaTimeoutMs: 5_000 }, { realTime: true })
-      const deadline = Date.now() + 250
-      const result = await client.send(REQUEST, target, { deadline })
-      expect(Date.now()).to.be.at.most(deadline + 50)
-      expect(result).to.include({ ok: false, kind: 'unavailable', code: 'ETIMEDOUT', attempts: 1 })
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply)
+      const { client, clock } = harness({ koalaTimeoutMs: 5_000 })
+      const deadline = clock.now() + 250
+      const sending = client.send(REQUEST, target, { deadline })
+      expect(await timeOutTheAttempt(clock, () => slow.arrived() === 1)).to.equal(250)
+      expect(await sending).to.include({ ok: false, kind: 'unavailable', code: 'ETIMEDOUT', attempts: 1 })
+      expect(clock.now()).to.equal(deadline)
     })
 
     it('returns at once, with retryAfterMs, when Retry-After reaches past the deadline', async () => {
       nock(ORIGIN).post(PATH).reply(503, '', { 'Retry-After': '30' })
-      const { client, waits } = harness()
-      const result = await client.send(REQUEST, target, { deadline: Date.now() + 2_000 })
+      const { client, waits, clock } = harness()
+      const result = await client.send(REQUEST, target, { deadline: clock.now() + 2_000 })
       expect(result).to.deep.equal({
         ok: false,
         kind: 'unavailable',
@@ -269,8 +297,8 @@ describe('KoalaClient', () => {
     })
 
     it('makes no attempt when the deadline has already passed', async () => {
-      const { client, seen } = harness()
-      const result = await client.send(REQUEST, target, { deadline: Date.now() - 1 })
+      const { client, seen, clock } = harness()
+      const result = await client.send(REQUEST, target, { deadline: clock.now() - 1 })
       expect(result).to.include({ ok: false, kind: 'unavailable', attempts: 0 })
       expect(seen.attempts).to.deep.equal([])
     })
@@ -295,9 +323,12 @@ describe('KoalaClient', () => {
     })
 
     it('keeps them out of timeouts and errors whose own text names them', async () => {
-      nock(ORIGIN).post(PATH).delay(500).reply(200).post(PATH).replyWithError(connectionError('ECONNRESET'))
-      const { client, seen } = harness({ koalaMaxRetries: 1, koalaTimeoutMs: 50 })
-      const result: DeliveryResult = await client.send(REQUEST, target)
+      const slow = held()
+      nock(ORIGIN).post(PATH).reply(slow.reply).post(PATH).replyWithError(connectionError('ECONNRESET'))
+      const { client, seen, clock } = harness({ koalaMaxRetries: 1, koalaTimeoutMs: 50 })
+      const sending = client.send(REQUEST, target)
+      await timeOutTheAttempt(clock, () => slow.arrived() === 1)
+      const result: DeliveryResult = await sending
       expect(result).to.include({ kind: 'unavailable', code: 'ECONNRESET', attempts: 2 })
       expect(seen.attempts[0]).to.include({ endpoint: 'batch', code: 'ETIMEDOUT' })
       expectNoSecrets(result, seen)
@@ -318,6 +349,7 @@ describe('KoalaClient', () => {
     const sockets: (number | undefined)[] = []
     let cutNext = false
     let stallNext = false
+    let stalledHeadersSent = false
     const seenHeaders: http.IncomingHttpHeaders[] = []
     const seenBodies: string[] = []
 
@@ -338,7 +370,7 @@ describe('KoalaClient', () => {
           // Headers at once, then a body that never comes: only a bound on the whole attempt ends it.
           stallNext = false
           res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
-          res.write('{"ok":')
+          res.write('{"ok":', () => (stalledHeadersSent = true))
           return
         }
         const chunks: Buffer[] = []
@@ -376,8 +408,12 @@ describe('KoalaClient', () => {
 
     it('bounds the whole attempt, body included: an answer stalled after its headers times out and is retried', async () => {
       stallNext = true
-      const { client, seen } = harness({ koalaTimeoutMs: 150 })
-      const result = await client.send(REQUEST, { baseUrl, publicApiKey: KEY })
+      stalledHeadersSent = false
+      const { client, seen, clock } = harness({ koalaTimeoutMs: 150 })
+      const sending = client.send(REQUEST, { baseUrl, publicApiKey: KEY })
+      // The bound fires only once the headers (and a first piece of the body) are on their way.
+      await timeOutTheAttempt(clock, () => stalledHeadersSent)
+      const result = await sending
       expect(result).to.deep.equal({ ok: true, status: 200, attempts: 2 })
       expect(seen.attempts[0]).to.include({ code: 'ETIMEDOUT' })
     })

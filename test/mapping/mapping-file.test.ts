@@ -1,4 +1,4 @@
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 import { expect } from 'chai'
 import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'

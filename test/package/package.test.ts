@@ -5,7 +5,7 @@ import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { post, trackEvent } from '../server/service-harness'
 import { startProcess } from '../support/long-running-process'
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 
 const ROOT = path.join(__dirname, '..', '..')
 const { staleReason, build } = require(path.join(ROOT, 'scripts', 'build.js')) as { staleReason(): string | undefined; build(): number }

@@ -1,4 +1,4 @@
-import { tempDir as makeTempDir } from '../temp-dir'
+import { tempDir as makeTempDir } from '../support/temp-dir'
 import { spawn, spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'

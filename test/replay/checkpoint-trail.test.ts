@@ -9,14 +9,11 @@ import { findArchiveFiles } from '../../src/replay/find-archive-files'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
 import { ReplayCounters } from '../../src/replay/replay-summary'
 import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
+import { until } from '../support/until'
 import { DAY1, messageIdsOf, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 const mapping = loadMappingFile(path.join(ROOT, 'mappings', 'default.json')).compiled
 
-/** Resolves once `ready()` holds, checking after each turn of the event loop: a state awaited, never a sleep. */
-async function until(ready: () => boolean): Promise<void> {
-  while (!ready()) await new Promise((resolve) => setImmediate(resolve))
-}
 
 const idsOf = (request: OutboundRequest): string[] => messageIdsOf([{ body: typeof request.body === 'string' ? JSON.parse(request.body) : request.body }])
 
@@ -105,10 +102,11 @@ describe('replay: the checkpoint keeps up with Koala (issue 12, item 10)', funct
     const koala = busyKoala(8)
     void runReplay(runPlan(root, koala.sink, store))
     // Killed once Koala holds 6,000 events: the checkpoint the kill leaves is the first one written after that.
-    await until(() => koala.delivered.size >= 6_000)
+    // Checked after each turn of the event loop, as Koala answers one turn at a time: the freeze lands right after the 6,000th.
+    await until(() => koala.delivered.size >= 6_000, { what: '6,000 events delivered', everyMs: 0, withinMs: 45_000 })
     koala.freeze()
     const savesAtFreeze = saves
-    await until(() => saves > savesAtFreeze)
+    await until(() => saves > savesAtFreeze, { what: 'a checkpoint saved after the freeze', everyMs: 0 })
     const killedAt = path.join(tempDir(), 'killed.json')
     copyFileSync(checkpointFile, killedAt)
     const inFlight = koala.inFlightIds()

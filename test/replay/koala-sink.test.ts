@@ -4,30 +4,35 @@ import type { KoalaRequest, OutboundRequest } from '../../src/koala/request-sche
 import { createKoalaSink } from '../../src/replay/koala-sink'
 import { RateLimit } from '../../src/replay/rate-limit'
 import type { SinkOutcome } from '../../src/replay/replay-sink'
+import { until } from '../support/until'
 
 const request = (email: string, id: string): KoalaRequest => ({ endpoint: 'batch', body: { email, events: [{ type: 'track', event: 'E', message_id: id }] } })
 const idOf = (r: OutboundRequest) => (r.body as { events: Array<{ message_id: string }> }).events[0].message_id
 
-/** A KoalaClient that answers each request after the delay its id asks for, recording starts, ends and deadlines. */
+/**
+ * A KoalaClient that answers each request on the next turn of the event loop, except those whose id
+ * ends in `slow`, held until releaseSlow(): slow by the test's say, not by a timer racing the others.
+ */
 function fakeClient(answer: (r: OutboundRequest) => DeliveryResult = () => ({ ok: true, status: 200, attempts: 1 })) {
   const log: string[] = []
   const deadlines: number[] = []
   let inFlight = 0
   let maxInFlight = 0
+  const held: Array<() => void> = []
   const client: KoalaClient = {
     async send(r, _target, options) {
       deadlines.push(options?.deadline ?? Infinity)
       inFlight++
       maxInFlight = Math.max(maxInFlight, inFlight)
       log.push(`start ${idOf(r)}`)
-      await new Promise((resolve) => setTimeout(resolve, idOf(r).endsWith('slow') ? 60 : 5))
+      await new Promise<void>((resolve) => (idOf(r).endsWith('slow') ? held.push(resolve) : setImmediate(resolve)))
       log.push(`end ${idOf(r)}`)
       inFlight--
       return answer(r)
     },
     close() {}
   }
-  return { client, log, deadlines, maxInFlight: () => maxInFlight }
+  return { client, log, deadlines, maxInFlight: () => maxInFlight, releaseSlow: () => held.splice(0).forEach((resolve) => resolve()) }
 }
 
 const target = { baseUrl: 'http://koala.invalid', publicApiKey: 'k' }
@@ -40,6 +45,8 @@ describe('replay: the Koala sink', () => {
     for (const [email, id] of [['ada', 'a1-slow'], ['ada', 'a2'], ['bob', 'b1'], ['cyd', 'c1'], ['bob', 'b2'], ['dan', 'd1']]) {
       sink.submit(request(`${email}@example.com`, id), (outcome) => outcomes.push(`${id}:${outcome.status}`))
     }
+    await until(() => fake.log.includes('end d1') && fake.log.includes('end b2'), { what: 'the other people\'s requests answered' })
+    fake.releaseSlow()
     await sink.close()
     expect(outcomes).to.have.length(6)
     expect(fake.log.indexOf('start a2')).to.be.greaterThan(fake.log.indexOf('end a1-slow'))

@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
+import { until } from '../support/until'
 import { BIN, cli, cliAsync, DAY1, DAY_MS, KOALA_KEY, messageIdsOf, ndjson, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 const SAMPLE = 'examples/segment-logs'
@@ -53,15 +54,6 @@ function startCli(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess
   child.stdout.on('data', (chunk) => (out.stdout += chunk))
   child.stderr.on('data', (chunk) => (out.stderr += chunk))
   return { child, out }
-}
-
-/** Resolves once `ready()` holds (polled): a state awaited, not a time. */
-async function until(ready: () => boolean, what: string): Promise<void> {
-  const giveUp = Date.now() + 30_000
-  while (!ready()) {
-    if (Date.now() > giveUp) throw new Error(`never happened: ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
 }
 
 describe('koala-adapter replay', function () {
@@ -177,7 +169,7 @@ describe('koala-adapter replay', function () {
         })
         const progressLines = () => out.stderr.split('\n').filter((line) => /^replay: .*events/.test(line))
         // All 240 read and batched, two requests at Koala, none answered: a progress line printed now counts nothing settled.
-        await until(() => koala.held() === 2 && progressLines().some((line) => line.includes('(240 read)')), 'a progress line with everything read')
+        await until(() => koala.held() === 2 && progressLines().some((line) => line.includes('(240 read)')), { what: 'a progress line with everything read', withinMs: 30_000 })
         const line = progressLines().find((text) => text.includes('(240 read)'))!
         expect(line).to.match(/^replay: 0\.0% \(0\.0 MB of [\d.]+ MB\), 0 events settled \(240 read\), 0 events\/s/)
         koala.release()
@@ -198,7 +190,7 @@ describe('koala-adapter replay', function () {
       let first: { status: number | null; stderr: string }
       try {
         const { child, out } = startCli(args, { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: koala.baseUrl, REPLAY_MAP_THREADS: '0' })
-        await until(() => koala.held() === 2, 'two requests held at Koala')
+        await until(() => koala.held() === 2, { what: 'two requests held at Koala', withinMs: 30_000 })
         child.kill('SIGINT')
         const [status] = (await once(child, 'close')) as [number | null]
         first = { status, stderr: out.stderr }
@@ -349,10 +341,8 @@ describe('koala-adapter replay', function () {
       const { root, ids } = archive()
       // Slowed down with --rate so the faults land in the middle of the run.
       const running = cliAsync(['replay', '--workspace', 'default', '--json', '--quiet', '--concurrency', '1', '--rate', '8', root], env())
-      const until = Date.now() + 20_000
-      while (sim.requests().length < 3 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20))
+      await until(() => sim.requests().length >= 3, { what: 'three requests at Koala', withinMs: 30_000 })
       const before = sim.requests().length
-      expect(before).to.be.at.least(3)
       sim.addFaults([{ status: 503, times: 2 }, { drop: true, times: 1 }, { status: 429, retryAfter: 0, times: 1 }])
       const run = await running
       expect(run.status, run.stderr).to.equal(0)
@@ -440,8 +430,7 @@ describe('koala-adapter replay', function () {
       const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...slow } })
       let stderr = ''
       child.stderr.on('data', (chunk) => (stderr += chunk))
-      const until = Date.now() + 20_000
-      while (sim.requests().length < 6 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 10))
+      await until(() => sim.requests().length >= 6, { what: 'six requests at Koala', withinMs: 30_000 })
       child.kill('SIGTERM')
       const [status] = (await once(child, 'close')) as [number | null]
       expect(status, stderr).to.equal(143)

@@ -12,7 +12,9 @@ import { MapThreads } from '../../src/replay/map-threads'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
 import { ReplayCounters } from '../../src/replay/replay-summary'
 import { ReplayWorkerError } from '../../src/replay/replay-workers'
-import { runReplay, type ReplayLimits, type ReplayPlan } from '../../src/replay/run-replay'
+import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
+import type { ReplayLimits } from '../../src/replay/replay-types'
+import { until } from '../support/until'
 import { DAY1, DAY_MS, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 const loaded = loadMappingFile(path.join(ROOT, 'mappings', 'default.json'))
@@ -258,11 +260,10 @@ for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `,
     const run = plan(findArchiveFiles([file], {}, new Set()).files, createDryRunSink(out, { end: true }))
     const finished = runReplay(run)
     // Paused: the sink waits for the output's 'drain'. Then no event is read until it comes.
-    for (const deadline = Date.now() + 10_000; out.listenerCount('drain') === 0; ) {
-      expect(Date.now(), 'the run never paused for the output').to.be.below(deadline)
-      await new Promise((resolve) => setTimeout(resolve, 10))
-    }
+    await until(() => out.listenerCount('drain') > 0, { what: 'the run paused for the output' })
     const read = run.counters.eventsRead
+    // Not a state to catch but one that must last: a paused run reads nothing, so no machine's speed
+    // fails this; the 200 ms give a run that wrongly goes on the time to show it.
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(run.counters.eventsRead, 'events read while paused').to.equal(read)
     expect(read, 'events read before the pause').to.be.above(0).and.below(events.length)

@@ -6,14 +6,7 @@ import { loadConfig } from '../../src/config'
 import { maskEmails } from '../../src/server/mask-emails'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { ADMIN, ADMIN_TOKEN, defaultMapping, KOALA_KEY, post, startHarness, trackEvent } from './service-harness'
-
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+import { until } from '../support/until'
 
 const linesOf = (text: string): any[] => text.split('\n').filter(Boolean).map((line) => JSON.parse(line))
 
@@ -123,7 +116,7 @@ describe('operations you can see', function () {
         edited.subscriptions[0].mapping.event = { '@paht': '$.event' }
         let version = service.registry.version
         writeFileSync(file, JSON.stringify(edited))
-        await until(() => service.registry.version > version)
+        await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
 
         const [problem] = (await readyz()).problems
         expect(problem).to.deep.include({ workspace: 'default' })
@@ -140,7 +133,7 @@ describe('operations you can see', function () {
         edited.subscriptions[0].mapping.event = { '@tempalte': '{{event}}' }
         version = service.registry.version
         writeFileSync(file, JSON.stringify(edited))
-        await until(() => service.registry.version > version)
+        await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
         const [again] = (await readyz()).problems
         expect(again.mapping.since).to.equal('2026-11-02T10:00:00.000Z')
         expect(again.mapping.error).to.contain('@tempalte')
@@ -148,7 +141,7 @@ describe('operations you can see', function () {
 
         version = service.registry.version
         writeFileSync(file, JSON.stringify(defaultMapping()))
-        await until(() => service.registry.version > version)
+        await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
         expect((await readyz()).problems).to.deep.equal([])
         text = await metrics()
         expect(text).to.match(/koala_adapter_mapping_stale\{workspace="default"\} 0/)

@@ -7,14 +7,7 @@ import { signBody } from '../../src/server/signature'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { version } from '../../package.json'
 import { ADMIN, ADMIN_TOKEN, defaultMapping, KOALA_KEY, WEBHOOK_TOKEN, post, SHARED_SECRET, startHarness, trackEvent, WRITE_KEY } from './service-harness'
-
-async function until(check: () => boolean, ms = 5_000): Promise<void> {
-  const end = Date.now() + ms
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out waiting')
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-}
+import { until } from '../support/until'
 
 describe('operations', function () {
   this.timeout(20_000)
@@ -55,7 +48,7 @@ describe('operations', function () {
       const before = await scrape()
       expect(before).to.contain(`koala_adapter_build_info{version="${version}",node="${process.version}"} 1`)
       const answer = post(`${service.url}/webhook/default`, trackEvent(1))
-      await until(() => held.length === 1)
+      await until(() => held.length === 1, { what: 'one request held at Koala' })
       expect(await scrape()).to.match(/koala_adapter_koala_requests_in_flight\{endpoint="batch"\} 1\n/)
       held[0].writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}')
       expect((await answer).status).to.equal(200)
@@ -92,7 +85,7 @@ describe('operations', function () {
       edited.subscriptions[0].mapping.event = { '@template': 'Renamed {{event}}' }
       let version = service.registry.version
       writeFileSync(file, JSON.stringify(edited))
-      await until(() => service.registry.version > version)
+      await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
       sim.clear()
       await post(`${service.url}/webhook/default`, trackEvent(1))
       expect((sim.requests()[0].body as any).events[0].event).to.equal('Renamed Event 1')
@@ -100,7 +93,7 @@ describe('operations', function () {
       version = service.registry.version
       edited.subscriptions[0].mapping.event = { '@paht': '$.event' }
       writeFileSync(file, JSON.stringify(edited))
-      await until(() => service.registry.version > version)
+      await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
       expect(service.logs.text).to.contain('mapping reload failed')
       expect(service.logs.text).to.contain('/subscriptions/0/mapping/event')
       sim.clear()
@@ -122,12 +115,12 @@ describe('operations', function () {
       edited.subscriptions[0].mapping.event = { '@template': 'Edited {{event}}' }
       let version = service.registry.version
       writeFileSync(file, JSON.stringify(edited))
-      await until(() => service.registry.version > version)
+      await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
 
       version = service.registry.version
       rmSync(file)
       rmSync(path.join(service.mappingsDir, 'acme.json'))
-      await until(() => service.registry.version > version)
+      await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
       sim.clear()
       expect((await post(`${service.url}/webhook/acme`, trackEvent(1))).status).to.equal(200)
       expect((await post(`${service.url}/webhook/default`, trackEvent(2))).status).to.equal(200)
@@ -139,7 +132,7 @@ describe('operations', function () {
       version = service.registry.version
       writeFileSync(file + '.tmp', JSON.stringify(defaultMapping()))
       renameSync(file + '.tmp', file)
-      await until(() => service.registry.version > version)
+      await until(() => service.registry.version > version, { what: 'the mapping reloaded' })
       const after = (await (await fetch(`${service.url}/readyz`, { headers: ADMIN })).json()) as any
       expect(after.problems.map((p: any) => p.workspace)).to.deep.equal(['acme'])
     } finally {
@@ -221,7 +214,7 @@ describe('operations', function () {
 /** The service on a mapping folder without a single file. */
 async function startOnEmptyFolder(koalaBaseUrl: string) {
   const { startService } = await import('../../src/server/start-service')
-  const { tempDir } = await import('../temp-dir')
+  const { tempDir } = await import('../support/temp-dir')
   const { BUILTIN_DEFAULT } = await import('./service-harness')
   const dir = tempDir('mappings-')
   const said: string[] = []

@@ -1,9 +1,9 @@
-import { tempDir } from '../temp-dir'
+import { tempDir } from '../support/temp-dir'
 import { cpSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { ServiceConfig } from '../../src/config'
-import { startService, type RunningService } from '../../src/server/start-service'
+import { startService, type RunningService, type ServiceOptions } from '../../src/server/start-service'
 
 export const ROOT = path.join(__dirname, '..', '..')
 export const BUILTIN_DEFAULT = path.join(ROOT, 'mappings', 'default.json')
@@ -31,7 +31,7 @@ export type Harness = RunningService & { logs: LogCapture; said: string[]; mappi
 
 /** Starts the real service on a free port, with a private copy of the mapping folder. */
 export async function startHarness(
-  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown>; now?: () => number } = {}
+  options: { env?: NodeJS.ProcessEnv; overrides?: Partial<ServiceConfig>; watch?: boolean; files?: Record<string, unknown> } & Pick<ServiceOptions, 'now' | 'setTimer' | 'sleep'> = {}
 ): Promise<Harness> {
   const mappingsDir = tempDir('mappings-')
   cpSync(path.join(ROOT, 'mappings'), mappingsDir, { recursive: true })
@@ -53,7 +53,9 @@ export async function startHarness(
     logDestination: logs,
     say: (line) => said.push(line),
     watch: options.watch ?? false,
-    now: options.now
+    now: options.now,
+    setTimer: options.setTimer,
+    sleep: options.sleep
   })
   return Object.assign(service, { logs, said, mappingsDir })
 }

@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http'
 import { createServer as createNetServer } from 'node:net'
 import { expect } from 'chai'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
+import { until } from '../support/until'
 
 const UA = 'segment-koala-adapter/test'
 const PROFILE_ID = '3e6a2c18-3b02-40c4-b8d2-1842c193d3ba'
@@ -278,15 +279,18 @@ describe('Koala simulator', () => {
     })
 
     it('records a delayed request whose client gave up, flagged, as Koala would still ingest it', async () => {
-      sim.addFaults({ latencyMs: 150 })
-      const gaveUp = fetch(sim.url + batch(), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': UA },
-        body: JSON.stringify(PROFILE_BODY),
-        signal: AbortSignal.timeout(50)
-      })
-      expect(await gaveUp.catch((err: unknown) => err)).to.be.instanceOf(Error)
-      await new Promise((resolve) => setTimeout(resolve, 200))
+      // The client gives up once the simulator holds the request (it took the fault); the latency is
+      // long enough for the hang-up to reach the simulator first, however loaded this machine.
+      sim.addFaults({ latencyMs: 1_000 })
+      const text = JSON.stringify(PROFILE_BODY)
+      const request = httpRequest(sim.url + batch(), { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': UA, 'content-length': Buffer.byteLength(text) } })
+      const gaveUp = new Promise((resolve) => request.on('error', resolve))
+      // Headers and body in one write: the simulator reads the body in the same turn it takes the fault.
+      request.end(text)
+      await until(() => sim.pendingFaults().length === 0, { what: 'the request held at the simulator' })
+      request.destroy()
+      expect(await gaveUp).to.be.instanceOf(Error)
+      await until(() => sim.requests().length === 1, { what: 'the delayed request recorded' })
       expect(sim.requests().map((r) => r.flags)).to.deep.equal([['client_disconnected']])
     })
 
@@ -333,11 +337,12 @@ describe('Koala simulator', () => {
       const short = await startSimulator({ faults: [{ latencyMs: 60_000, endpoint: 'accounts/batch' }] })
       await post(short, batch(), PROFILE_BODY) // leaves a keep-alive connection open
       const hanging = post(short, accounts(), ACCOUNT_BODY).catch((err: unknown) => err)
-      await new Promise((resolve) => setTimeout(resolve, 50))
+      await until(() => short.pendingFaults().length === 0, { what: 'the request held by the latency fault' })
       const started = Date.now()
       await short.close()
       await short.close()
-      expect(Date.now() - started).to.be.below(1000)
+      // Far below the fault's 60 s: close() cut the held request rather than waiting for it.
+      expect(Date.now() - started).to.be.below(10_000)
       expect(await hanging).to.be.instanceOf(Error)
 
       const probe = createNetServer()
