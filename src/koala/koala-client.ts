@@ -1,16 +1,11 @@
-import http from 'node:http'
-import https from 'node:https'
+import type http from 'node:http'
 import type { Readable } from 'node:stream'
 import axios, { type AxiosInstance } from 'axios'
-import { HttpsProxyAgent } from 'https-proxy-agent'
-import { getProxyForUrl } from 'proxy-from-env'
 import { version } from '../../package.json'
 import type { ServiceConfig } from '../config'
+import { createKoalaAgents } from './koala-agents'
 import type { KoalaRequest, OutboundRequest } from './request-schema'
 import { isRetryable, parseRetryAfter, retryDelay, retryPolicyFrom, type AttemptFailure } from './retry-policy'
-
-/** The TCP keep-alive delay axios's http adapter sets on each request's socket. */
-const AXIOS_TCP_KEEP_ALIVE_MS = 60_000
 
 /** Koala may drop requests without a User-Agent as bot traffic (koala/API.md). */
 export const USER_AGENT = `segment-koala-adapter/${version}`
@@ -73,32 +68,14 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   const { random = Math.random, sleep = realSleep, now = Date.now, setTimer = realTimer } = deps
   const policy = retryPolicyFrom(config)
   const attemptCapMs = config.koalaTimeoutMs > 0 ? config.koalaTimeoutMs : Infinity
-  // axios sets TCP keep-alive to 60 s on every request's socket; an agent asking for another delay
-  // (Node's default is 1 s) makes the two undo each other, a setsockopt on every request (~14% of
-  // the client's CPU, measured). With the same delay both calls are no-ops after the first.
-  const agentOptions = { keepAlive: true, keepAliveMsecs: AXIOS_TCP_KEEP_ALIVE_MS, maxSockets: config.koalaMaxSockets }
-  const httpAgent = new http.Agent(agentOptions)
-  const httpsAgent = new https.Agent(agentOptions)
-  // Behind an egress proxy (HTTPS_PROXY, HTTP_PROXY, NO_PROXY, as curl reads them), requests tunnel through it
-  // by CONNECT; one pooled agent per proxy, with the same keep-alive and socket cap.
-  const proxyAgents = new Map<string, HttpsProxyAgent<string>>()
-  const agentFor = (url: URL): http.Agent => {
-    const proxy = getProxyForUrl(url.href)
-    if (proxy === '') return url.protocol === 'https:' ? httpsAgent : httpAgent
-    let agent = proxyAgents.get(proxy)
-    if (agent === undefined) {
-      agent = new HttpsProxyAgent(proxy, agentOptions)
-      proxyAgents.set(proxy, agent)
-    }
-    return agent
-  }
+  const agents = createKoalaAgents(config.koalaMaxSockets)
   const transport = createTransport()
   const endpoints = new Map<string, Endpoint>()
   // Parsed once per URL: a service talks to a handful of workspaces' endpoints.
   const endpointOf = (url: string): Endpoint => {
     let endpoint = endpoints.get(url)
     if (endpoint === undefined) {
-      endpoint = parseEndpoint(url, agentFor)
+      endpoint = parseEndpoint(url, agents.agentFor)
       if (endpoints.size < MAX_CACHED_ENDPOINTS) endpoints.set(url, endpoint)
     }
     return endpoint
@@ -139,9 +116,7 @@ export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryO
   return {
     send,
     close() {
-      httpAgent.destroy()
-      httpsAgent.destroy()
-      for (const agent of proxyAgents.values()) agent.destroy()
+      agents.destroy()
     }
   }
 }
@@ -177,7 +152,7 @@ function parseEndpoint(url: string, agentFor: (url: URL) => http.Agent): Endpoin
  * - `maxRedirects: 0`: a 3xx would carry the key elsewhere (it is a wrong base URL), and
  *   with 0 axios calls node:http directly instead of wrapping it in follow-redirects;
  * - `proxy: false`: the agent already tunnels through the environment's proxy
- *   (agentFor); axios's own reading of HTTP(S)_PROXY would apply it a second time;
+ *   (koala-agents.ts); axios's own reading of HTTP(S)_PROXY would apply it a second time;
  * - the body is JSON text already (rendered or stringified once per delivery): the
  *   identity transform keeps axios from parsing and trimming it again on every attempt;
  * - every status resolves and the body stays a stream, so the caller drains success
