@@ -1,5 +1,5 @@
 import { isIP } from 'node:net'
-import { domainToASCII } from 'node:url'
+import { domainToASCII, domainToUnicode } from 'node:url'
 import { parse as parseHost } from 'tldts'
 
 /** Which candidate gave the company domain, and why each one before it (or every one) was refused. */
@@ -63,7 +63,12 @@ function judgeCandidate(value: unknown): Judgement {
   const ascii = domainToASCII(host.endsWith('.') ? host.slice(0, -1) : host)
   // domainToASCII reads a name ending in a number as an IPv4 address ("123" → 0.0.0.123): no TLD is numeric.
   const labels = ascii.split('.')
-  if (ascii === '' || ascii.length > 253 || !labels.every((label) => HOST_LABEL.test(label)) || /^(?:\d+|0x[0-9a-f]*)$/.test(labels[labels.length - 1])) {
+  if (
+    ascii === '' ||
+    ascii.length > 253 ||
+    !labels.every((label) => HOST_LABEL.test(label) && isSoundPunycode(label)) ||
+    /^(?:\d+|0x[0-9a-f]*)$/.test(labels[labels.length - 1])
+  ) {
     return { problem: `${echo(host)} is not a host name` }
   }
   const parsed = parseHost(ascii, PSL_OPTIONS)
@@ -71,6 +76,17 @@ function judgeCandidate(value: unknown): Judgement {
   if (!parsed.isIcann && !parsed.isPrivate) return { problem: `${echo(host)} is not under a public suffix` }
   if (!parsed.domain.split('.').every((label) => REGISTRABLE_LABEL.test(label))) return { problem: `${echo(host)} is not a host name` }
   return { domain: parsed.domain, host }
+}
+
+/**
+ * An `xn--` label must decode, and encode back to itself. Node 20's domainToASCII refuses
+ * bad punycode ("xn--zz" → ""), Node 24's passes it through unchanged: checked here, so
+ * both read a name alike.
+ */
+function isSoundPunycode(label: string): boolean {
+  if (!label.startsWith('xn--')) return true
+  const unicode = domainToUnicode(label)
+  return unicode !== '' && unicode !== label && domainToASCII(unicode) === label
 }
 
 function echo(text: string): string {
