@@ -13,7 +13,7 @@ const entriesOf = (person: Person): KoalaEntry[] => [
 ]
 
 // The JSON-ish fragments a key's parts are glued with, in values: none may let one pair pass for another.
-const TRICKY = ['', 'a', '"', '\\', ',', ':', '}', '{', '\u0000', '"profile_id":"', '","email":"', 'x"}', 'ada@example.com']
+const TRICKY = ['', 'a', '"', '\\', ',', ':', '}', '{', '\u0000', '\n', '\u2028', '\ud83d\ude00', '\ud800', '"profile_id":"', '","email":"', 'x"}', 'ada@example.com']
 
 describe('whoKey: one key for who a request is about', () => {
   it('gives a person one key whatever the entry kind, and whatever object holds the same pair', () => {
@@ -60,7 +60,8 @@ describe('whoKey: one key for who a request is about', () => {
       const earlier = seen.get(key)
       if (earlier !== undefined) expect(earlier, `key ${JSON.stringify(key)}`).to.equal(pair)
       seen.set(key, pair)
-      // The key is the endpoint and the JSON text of exactly that pair, so it reads back to it.
+      // The key is the endpoint and JSON.stringify's text of exactly that pair, so it reads back to it.
+      expect(key).to.equal('batch' + JSON.stringify({ email, profile_id: id }))
       expect(JSON.parse(key.slice('batch'.length))).to.deep.equal(person)
     }
     expect(seen.size).to.be.above(500)
