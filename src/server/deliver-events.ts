@@ -1,6 +1,5 @@
 import type { Logger } from 'pino'
 import type { DeliveryPolicy } from '../config'
-import type { DropReason } from '../drop-reasons'
 import type { ErrorCode } from '../errors'
 import { ERROR_STATUS } from './error-status'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
@@ -8,7 +7,7 @@ import { refusesTheEvents } from '../koala/retry-policy'
 import type { Workspace } from '../mapping/workspace-registry'
 import { batchEvents } from '../pipeline/batch-events'
 import { deliverRequests } from '../pipeline/deliver-requests'
-import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
+import { mapEvents, type Drop, type ReceivedEvent } from '../pipeline/map-events'
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
@@ -60,9 +59,9 @@ export async function deliverEvents(
 
   const { results, tally: reasons, drops: dropped, toSend } = mapEvents(events, workspace.compiled)
   const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
-  const drops: Array<{ index: number; messageId: string | null; reason: DropReason; detail: string }> = []
+  const drops: Drop[] = []
   // Every event not sent, in order, for the log: invalid ones too.
-  const notSent: Array<{ messageId: string | null; reason: DropReason; detail: string }> = []
+  const notSent: Array<Omit<Drop, 'index'>> = []
   for (const drop of dropped) {
     // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
     const detail = maskEmails(drop.detail)
