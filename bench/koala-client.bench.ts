@@ -8,6 +8,7 @@ const REQUESTS = Number(process.env.BENCH_CLIENT_REQUESTS ?? 5_000)
 const CONCURRENCY = 16
 const ROUNDS = Number(process.env.BENCH_CLIENT_ROUNDS ?? 5)
 const CONFIG = { koalaMaxSockets: 32, koalaTimeoutMs: 2_000, koalaMaxRetries: 0, koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 }
+const NO_RETRIES = { maxRetries: CONFIG.koalaMaxRetries }
 
 // A bare node:http Koala in its own process, so this process's CPU is the client's alone.
 const STUB = `const server = require('node:http').createServer((req, res) => { req.resume(); req.on('end', () => res.writeHead(200, { 'content-type': 'application/json', 'content-length': '11' }).end('{"ok":true}')) });
@@ -48,7 +49,7 @@ export async function koalaClientBench(): Promise<{ lines: string[] }> {
     const [event] = trackEvents(1)
     const request: RenderedRequest = { endpoint: 'batch', body: JSON.stringify({ email: 'ada@example.com', events: [event] }), who: '' }
     const sides = [
-      { name: 'axios (src/koala/koala-client.ts)', client: createKoalaClient(CONFIG), best: { wallMs: Infinity, cpuMs: Infinity } },
+      { name: 'axios (src/koala/koala-client.ts)', client: createKoalaClient(CONFIG, NO_RETRIES), best: { wallMs: Infinity, cpuMs: Infinity } },
       { name: 'node:http baseline (bench/node-http-koala-client.ts)', client: createNodeHttpClient(CONFIG), best: { wallMs: Infinity, cpuMs: Infinity } }
     ]
     for (const side of sides) await drive(side.client, target, request) // warm-up: JIT, sockets

@@ -61,7 +61,7 @@ function koalaUrl(target: KoalaTarget, endpoint: KoalaRequest['endpoint']): stri
 /** A client with one keep-alive socket pool shared by every request it sends. */
 export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryObserver = {}, deps: KoalaClientDeps = {}): KoalaClient {
   const { random = Math.random, sleep = realSleep, now = Date.now } = deps
-  const policy = retryPolicyFrom(config)
+  const policy = retryPolicyFrom(config, config.koalaMaxRetries)
   const attemptCapMs = config.koalaTimeoutMs > 0 ? config.koalaTimeoutMs : Infinity
   const agentOptions = { keepAlive: true, maxSockets: config.koalaMaxSockets }
   const httpAgent = new http.Agent(agentOptions)

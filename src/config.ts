@@ -211,5 +211,30 @@ function allowedValues(schema: z.ZodType): string {
   return 'see the README'
 }
 
+/**
+ * How one door delivers to Koala: requests in flight at once, how long a delivery may take
+ * (retries and Retry-After waits included) and how many retries it may make within that.
+ */
+export type DeliveryPolicy = {
+  /** Koala requests in flight at once (for the server: per door request). */
+  readonly concurrency: number
+  /** The server's budget runs from the door request's start (shared by its requests); the replay's from each request's start. */
+  readonly budgetMs: number
+  /** Retries after the first attempt, when the budget allows. */
+  readonly maxRetries: number
+}
+
+/**
+ * The delivery policy of each door, from the settings: the server answers Segment within
+ * its 5 s, so it retries little; a replay has no one waiting and retries longer. Built
+ * here once, so no door renames settings to make a client of its own.
+ */
+export function deliveryPolicies(config: ServiceConfig): { door: DeliveryPolicy; replay: DeliveryPolicy } {
+  return {
+    door: Object.freeze({ concurrency: config.doorConcurrency, budgetMs: config.requestBudgetMs, maxRetries: config.koalaMaxRetries }),
+    replay: Object.freeze({ concurrency: config.replayConcurrency, budgetMs: config.replayRequestBudgetMs, maxRetries: config.replayMaxRetries })
+  }
+}
+
 /** The names of the environment variables, for the README and error messages. */
 export const CONFIG_ENV_NAMES = ENV_NAMES

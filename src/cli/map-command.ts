@@ -1,8 +1,7 @@
-import type { DropReason } from '../drop-reasons'
 import { groupByPerson } from '../koala/batcher'
-import type { KoalaEntry } from '../koala/request-schema'
-import type { MapResult } from '../mapping/compile-mapping'
 import { loadMappingFile } from '../mapping/load-mapping'
+import { droppedTotal, type DropTally } from '../pipeline/drop-tally'
+import { mapEvents } from '../pipeline/map-events'
 import { mappingsDir, workspaceMappingFile } from './mappings-dir'
 import { readInputs } from './read-input'
 
@@ -12,20 +11,13 @@ export type MapOptions = { mappings?: string; workspace?: string; mapping?: stri
 export function runMap(files: string[], options: MapOptions, out: (line: string) => void, err: (line: string) => void): void {
   const file = options.mapping ?? workspaceMappingFile(mappingsDir(options.mappings), options.workspace ?? 'default')
   const { compiled } = loadMappingFile(file)
-  const items = readInputs(files)
-  const explain = options.explain === true
-
-  const results: MapResult[] = items.map((item) =>
-    item.error !== undefined
-      ? { outcome: 'drop', messageId: null, reason: 'invalid_event', detail: `${item.where}: ${item.error}` }
-      : compiled.map(item.value, { explain })
-  )
+  const items = readInputs(files).map((item) => (item.error !== undefined ? { value: undefined, refused: `${item.where}: ${item.error}` } : { value: item.value }))
+  const { results, tally, toSend } = mapEvents(items, compiled, { explain: options.explain === true })
 
   if (options.batch === true) {
-    const entries: KoalaEntry[] = results.flatMap((result) => (result.outcome === 'send' ? result.entries : []))
-    const requests = groupByPerson(entries)
+    const requests = groupByPerson(results.flatMap((result) => (result.outcome === 'send' ? result.entries : [])))
     for (const request of requests) out(JSON.stringify(request))
-    err(summarize(results, requests.length))
+    err(summarize(results.length, toSend, tally, requests.length))
     return
   }
   for (const result of results) {
@@ -37,14 +29,7 @@ export function runMap(files: string[], options: MapOptions, out: (line: string)
   }
 }
 
-function summarize(results: MapResult[], requests: number): string {
-  const dropped: Partial<Record<DropReason, number>> = {}
-  let sent = 0
-  for (const result of results) {
-    if (result.outcome === 'send') sent++
-    else dropped[result.reason] = (dropped[result.reason] ?? 0) + 1
-  }
-  const reasons = Object.entries(dropped).map(([reason, count]) => `${reason}: ${count}`)
-  const droppedTotal = results.length - sent
-  return `events: ${results.length}, sent: ${sent}, dropped: ${droppedTotal}${reasons.length ? ` (${reasons.join(', ')})` : ''}, requests: ${requests}`
+function summarize(events: number, sent: number, tally: DropTally, requests: number): string {
+  const reasons = Object.entries(tally).map(([reason, count]) => `${reason}: ${count}`)
+  return `events: ${events}, sent: ${sent}, dropped: ${droppedTotal(tally)}${reasons.length ? ` (${reasons.join(', ')})` : ''}, requests: ${requests}`
 }

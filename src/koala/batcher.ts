@@ -3,23 +3,12 @@ import {
   assertValidRequestOfCheckedEntries,
   type BodyFields,
   MAX_ENTRIES_PER_KIND,
-  type Account,
   type KoalaEntry,
-  type KoalaRequest,
-  type Person
+  type KoalaRequest
 } from './request-schema'
+import { whoKey, whoOfEntry } from './who'
 
-/** Who a request is about, as one key: the exact profile_id+email pair, or account_id+domain. */
-export function whoKey(endpoint: KoalaEntry['endpoint'], who: Person | Account): string {
-  if (endpoint === 'batch') {
-    const person = who as Person
-    return `p\u0000${person.profile_id ?? ''}\u0000${person.email ?? ''}`
-  }
-  const account = who as Account
-  return `a\u0000${account.account_id ?? ''}\u0000${account.domain ?? ''}`
-}
-
-/** The grouping key of one of map()'s entries. */
+/** The grouping key of one of map()'s entries: whoKey of who it is about. */
 export function keyOfEntry(entry: KoalaEntry): string {
   return whoKey(entry.endpoint, entry.endpoint === 'batch' ? entry.person : entry.account)
 }
@@ -123,7 +112,8 @@ export class EntryGrouper<E extends Groupable> {
  */
 export function toKoalaRequest(group: EntryGroup<KoalaEntry>): KoalaRequest {
   const first = group.first
-  const body: Record<string, unknown> = { ...(first.endpoint === 'batch' ? first.person : first.account) }
+  // Who first, in whoKey's order: the same text a rendered request opens with.
+  const body: Record<string, unknown> = whoOfEntry(first)
   const fields = mergeBodyFields(group.bodyFields as BodyFields[])
   if (fields !== undefined) Object.assign(body, fields)
   for (const kind of Object.keys(group.lists)) {

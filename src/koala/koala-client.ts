@@ -2,7 +2,7 @@ import type http from 'node:http'
 import type { Readable } from 'node:stream'
 import axios, { type AxiosInstance } from 'axios'
 import { version } from '../../package.json'
-import type { ServiceConfig } from '../config'
+import type { DeliveryPolicy, ServiceConfig } from '../config'
 import { createKoalaAgents } from './koala-agents'
 import type { KoalaRequest, OutboundRequest } from './request-schema'
 import { isRetryable, parseRetryAfter, retryDelay, retryPolicyFrom, type AttemptFailure } from './retry-policy'
@@ -42,10 +42,8 @@ export type DeliveryObserver = {
   onRetry?(info: { endpoint: string; delayMs: number; reason: string }): void
 }
 
-export type KoalaClientConfig = Pick<
-  ServiceConfig,
-  'koalaMaxSockets' | 'koalaTimeoutMs' | 'koalaMaxRetries' | 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'
->
+/** How the client talks to Koala, the same for every door; how often it retries is the door's DeliveryPolicy. */
+export type KoalaClientConfig = Pick<ServiceConfig, 'koalaMaxSockets' | 'koalaTimeoutMs' | 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'>
 
 /** Starts a timer that calls `fire` after `ms`; the function it returns cancels it. */
 export type SetTimer = (fire: () => void, ms: number) => () => void
@@ -63,10 +61,15 @@ function koalaUrl(target: KoalaTarget, endpoint: KoalaRequest['endpoint']): stri
   return `${target.baseUrl.replace(/\/+$/, '')}/${encodeURIComponent(target.publicApiKey)}/${endpoint}`
 }
 
-/** A client with one keep-alive socket pool shared by every request it sends. */
-export function createKoalaClient(config: KoalaClientConfig, observer: DeliveryObserver = {}, deps: KoalaClientDeps = {}): KoalaClient {
+/** A client with one keep-alive socket pool shared by every request it sends, retrying as its door's policy says. */
+export function createKoalaClient(
+  config: KoalaClientConfig,
+  delivery: Pick<DeliveryPolicy, 'maxRetries'>,
+  observer: DeliveryObserver = {},
+  deps: KoalaClientDeps = {}
+): KoalaClient {
   const { random = Math.random, sleep = realSleep, now = Date.now, setTimer = realTimer } = deps
-  const policy = retryPolicyFrom(config)
+  const policy = retryPolicyFrom(config, delivery.maxRetries)
   const attemptCapMs = config.koalaTimeoutMs > 0 ? config.koalaTimeoutMs : Infinity
   const agents = createKoalaAgents(config.koalaMaxSockets)
   const transport = createTransport()

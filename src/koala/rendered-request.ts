@@ -1,11 +1,12 @@
 import type { EntryGroup } from './batcher'
 import { mergeBodyFields } from './body-fields'
+import { whoKey } from './who'
 import { assertValidRequestOfCheckedEntries, type Account, type BodyFields, type KoalaEntry, type KoalaRequest, type Person, type RenderedRequest } from './request-schema'
 
 /**
  * One of map()'s entries as JSON text, for a thread that groups entries it did not
- * parse. `key` is the endpoint followed by who the entry is about, as JSON: it groups
- * the entry and gives the request body its first fields. `bodyFields`, when the entry
+ * parse. `key` is whoKey (who.ts): the endpoint followed by who the entry is about, as
+ * JSON; it groups the entry and gives the request body its first fields. `bodyFields`, when the entry
  * has any, is their JSON text without the braces (`"traits":{…},"ip":"…"`).
  */
 export type RenderedEntry = { key: string; kind: string; text: string; bodyFields?: string }
@@ -17,7 +18,7 @@ export type RenderedEntry = { key: string; kind: string; text: string; bodyField
 export function renderEntry(entry: KoalaEntry): RenderedEntry {
   const who: Person | Account = entry.endpoint === 'batch' ? entry.person : entry.account
   assertValidRequestOfCheckedEntries({ endpoint: entry.endpoint, body: who } as KoalaRequest)
-  const rendered: RenderedEntry = { key: entry.endpoint + JSON.stringify(who), kind: entry.kind, text: JSON.stringify(entry.entry) }
+  const rendered: RenderedEntry = { key: whoKey(entry.endpoint, who), kind: entry.kind, text: JSON.stringify(entry.entry) }
   if (entry.endpoint === 'batch' && entry.bodyFields !== undefined) rendered.bodyFields = JSON.stringify(entry.bodyFields).slice(1, -1)
   return rendered
 }

@@ -114,8 +114,8 @@ export type KoalaRequest =
 
 /**
  * A request whose body is already JSON text, built from entries map() checked (the
- * replay's map threads turn entries into text off the main thread). `who` keys the
- * person or account it is about, so a sink can keep one person's requests in order.
+ * replay's map threads turn entries into text off the main thread). `who` is whoKey
+ * (who.ts) of the person or account it is about, so a sink can keep one person's requests in order.
  */
 export type RenderedRequest = { endpoint: KoalaEntry['endpoint']; body: string; who: string }
 

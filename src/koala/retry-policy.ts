@@ -60,14 +60,12 @@ export function refusesTheEvents(status: number): boolean {
   return EVENT_VERDICT_STATUSES.has(status)
 }
 
-/** The policy the service runs with, from its settings. */
-export function retryPolicyFrom(
-  config: Pick<ServiceConfig, 'koalaMaxRetries' | 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'>
-): RetryPolicy {
+/** The policy a client runs with: the backoff from the settings, the retry count from its door's DeliveryPolicy. */
+export function retryPolicyFrom(backoff: Pick<ServiceConfig, 'koalaBackoffBaseMs' | 'koalaBackoffMaxMs'>, maxRetries: number): RetryPolicy {
   return Object.freeze({
-    maxRetries: config.koalaMaxRetries,
-    baseMs: config.koalaBackoffBaseMs,
-    maxMs: config.koalaBackoffMaxMs,
+    maxRetries,
+    baseMs: backoff.koalaBackoffBaseMs,
+    maxMs: backoff.koalaBackoffMaxMs,
     statusCodes: RETRY_STATUS_CODES,
     errorCodes: RETRY_ERROR_CODES
   })

@@ -1,4 +1,4 @@
-import type { ServiceConfig } from '../config'
+import { deliveryPolicies, type ServiceConfig } from '../config'
 import { createKoalaClient, type KoalaTarget } from '../koala/koala-client'
 import { createKoalaSink } from './koala-sink'
 import { RateLimit } from './rate-limit'
@@ -22,14 +22,9 @@ export type KoalaDelivery = {
  */
 export function startKoalaDelivery(delivery: KoalaDelivery, counters: ReplayCounters): { sink: ReplaySink; close(): void } {
   const { config, concurrency, rate } = delivery
-  const client = createKoalaClient(
-    { ...config, koalaMaxRetries: config.replayMaxRetries, koalaMaxSockets: Math.max(config.koalaMaxSockets, concurrency) },
-    { onRetry: () => counters.retries++ }
-  )
-  const sink = createKoalaSink(client, delivery.target, {
-    concurrency,
-    budgetMs: config.replayRequestBudgetMs,
-    rate: rate === undefined ? undefined : new RateLimit(rate)
-  })
+  // The replay's policy, with --concurrency (or a worker thread's share of it) for its own.
+  const policy = { ...deliveryPolicies(config).replay, concurrency }
+  const client = createKoalaClient({ ...config, koalaMaxSockets: Math.max(config.koalaMaxSockets, concurrency) }, policy, { onRetry: () => counters.retries++ })
+  const sink = createKoalaSink(client, delivery.target, { ...policy, rate: rate === undefined ? undefined : new RateLimit(rate) })
   return { sink, close: () => client.close() }
 }

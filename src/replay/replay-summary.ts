@@ -1,4 +1,5 @@
 import type { DropReason } from '../drop-reasons'
+import { addDrops, countDrop, droppedTotal, type DropTally } from '../pipeline/drop-tally'
 
 /** The plain counts of ReplayCounters, summed when worker threads report theirs. */
 const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries', 'linesSkipped'] as const
@@ -16,7 +17,7 @@ export class ReplayCounters {
   /** Outside --from/--to. */
   eventsOutsideRange = 0
   deadLettered = 0
-  readonly dropped: Partial<Record<DropReason, number>> = {}
+  readonly dropped: DropTally = {}
   /** Lines that are not JSON, each reported with its file and line. */
   malformedLines = 0
   /** Files cut short: a corrupt gzip member, a truncated gzip, an unreadable file. */
@@ -35,7 +36,7 @@ export class ReplayCounters {
   }
 
   drop(reason: DropReason): void {
-    this.dropped[reason] = (this.dropped[reason] ?? 0) + 1
+    countDrop(this.dropped, reason)
   }
 
   request(status: string): void {
@@ -46,12 +47,12 @@ export class ReplayCounters {
   add(other: CounterSnapshot): void {
     for (const key of COUNTS) this[key] += other[key]
     this.damaged.push(...other.damaged)
-    for (const [reason, n] of Object.entries(other.dropped)) this.dropped[reason as DropReason] = (this.dropped[reason as DropReason] ?? 0) + (n ?? 0)
+    addDrops(this.dropped, other.dropped)
     for (const [status, n] of Object.entries(other.requests)) this.requests[status] = (this.requests[status] ?? 0) + n
   }
 
   get droppedTotal(): number {
-    return Object.values(this.dropped).reduce((sum, n) => sum + (n ?? 0), 0)
+    return droppedTotal(this.dropped)
   }
 }
 
@@ -66,7 +67,7 @@ export type ReplaySummary = {
     read: number
     sent: number
     dropped: number
-    droppedByReason: Partial<Record<DropReason, number>>
+    droppedByReason: DropTally
     outsideRange: number
     deadLettered: number
     malformedLines: number

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import type { Logger } from 'pino'
-import type { ServiceConfig } from '../config'
+import type { DeliveryPolicy, ServiceConfig } from '../config'
 import type { KoalaClient } from '../koala/koala-client'
 import type { Workspace, WorkspaceRegistry } from '../mapping/workspace-registry'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
@@ -27,6 +27,8 @@ const UNAUTHENTICATED_TRACKING_BYTES = 512 * 1024
 
 export type AppDeps = {
   config: Readonly<ServiceConfig>
+  /** How the doors deliver: requests in flight per door request, and the budget each door request has. */
+  policy: DeliveryPolicy
   registry: WorkspaceRegistry
   client: KoalaClient
   metrics: Metrics
@@ -46,7 +48,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.disable('x-powered-by')
   app.set('etag', false)
   const body = receiveBody(config)
-  const delivery = { client: deps.client, metrics, logger: deps.logger, concurrency: config.doorConcurrency, delivered: deps.delivered, health: deps.health }
+  const delivery = { client: deps.client, metrics, logger: deps.logger, policy: deps.policy, delivered: deps.delivered, health: deps.health }
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
@@ -63,7 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.locals.credentials = webhookCredentials(workspace, req.header('authorization'), req.header('x-signature'))
   }
   app.post('/webhook/:workspace', timedBody('webhook', metrics, deps.logger, body, webhookGate), async (req, res) => {
-    const deadline = deps.now() + config.requestBudgetMs
+    const deadline = deps.now() + deps.policy.budgetMs
     const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as Workspace | undefined, config)
     // Only an unknown workspace's signature can never match: past this line the workspace exists.
     const workspace = res.locals.workspace as Workspace
@@ -90,7 +92,7 @@ export function createApp(deps: AppDeps): express.Express {
     return workspace
   }
   app.post('/v1/:call', timedBody('tracking', metrics, deps.logger, body, trackingGate), async (req, res) => {
-    const deadline = deps.now() + config.requestBudgetMs
+    const deadline = deps.now() + deps.policy.budgetMs
     const call = String(req.params.call)
     const known = res.locals.workspace as Workspace | undefined
     // A stranger's body is inflated and scanned for its writeKey no further than Segment's batch limit.

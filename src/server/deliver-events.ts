@@ -1,22 +1,17 @@
-import pLimit from 'p-limit'
 import type { Logger } from 'pino'
-import type { DropReason } from '../drop-reasons'
+import type { DeliveryPolicy } from '../config'
 import type { ErrorCode } from '../errors'
 import { ERROR_STATUS } from './error-status'
-import { EntryGrouper, keyOfEntry, toKoalaRequest, type EntryGroup } from '../koala/batcher'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
-import type { KoalaEntry, KoalaRequest } from '../koala/request-schema'
 import { refusesTheEvents } from '../koala/retry-policy'
-import type { MapResult } from '../mapping/compile-mapping'
-import { messageIdOf } from '../segment/message-id'
 import type { Workspace } from '../mapping/workspace-registry'
+import { batchEvents } from '../pipeline/batch-events'
+import { deliverRequests } from '../pipeline/deliver-requests'
+import { mapEvents, type Drop, type ReceivedEvent } from '../pipeline/map-events'
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
 import { maskEmails } from './mask-emails'
-
-/** One event as a door received it: decoded, or refused before mapping (e.g. too large). */
-export type ReceivedEvent = { value: unknown; refused?: string }
 
 /** What a door answers, decided from what happened to every event. */
 export type DoorAnswer = { status: number; retryAfterSec?: number; body: Record<string, unknown> }
@@ -25,8 +20,8 @@ export type DeliveryDeps = {
   client: KoalaClient
   metrics: Metrics
   logger: Logger
-  /** Requests to Koala in flight for one door request. */
-  concurrency: number
+  /** The door's delivery policy: its concurrency is per door request (the deadline comes with each call). */
+  policy: DeliveryPolicy
   /** What Koala took of requests answered "send again", so their resends send only the rest. */
   delivered: DeliveredMemory
   health: WorkspaceHealth
@@ -62,54 +57,29 @@ export async function deliverEvents(
   const name = workspace.name
   metrics.eventsReceived.inc({ door, workspace: name }, events.length)
 
-  const results: MapResult[] = events.map((event) =>
-    event.refused !== undefined
-      ? { outcome: 'drop', messageId: messageIdOf(event.value), reason: 'invalid_event', detail: event.refused }
-      : workspace.compiled.map(event.value)
-  )
-  const reasons: Partial<Record<DropReason, number>> = {}
+  const { results, tally: reasons, drops: dropped, toSend } = mapEvents(events, workspace.compiled)
   const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
-  const drops: Array<{ index: number; messageId: string | null; reason: DropReason; detail: string }> = []
+  const drops: Drop[] = []
   // Every event not sent, in order, for the log: invalid ones too.
-  const notSent: Array<{ messageId: string | null; reason: DropReason; detail: string }> = []
-  // Entries are grouped per person as groupByPerson() does, remembering which event each came from.
-  const grouper = new EntryGrouper<KoalaEntry>(keyOfEntry)
-  const groups: Array<EntryGroup<KoalaEntry>> = []
-  const eventOf = new Map<KoalaEntry, number>()
+  const notSent: Array<Omit<Drop, 'index'>> = []
+  for (const drop of dropped) {
+    // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
+    const detail = maskEmails(drop.detail)
+    notSent.push({ messageId: drop.messageId, reason: drop.reason, detail })
+    if (drop.reason === 'invalid_event') invalid.push({ index: drop.index, messageId: drop.messageId, detail })
+    else drops.push({ index: drop.index, messageId: drop.messageId, reason: drop.reason, detail })
+  }
   const sent: number[] = []
   const earlier: string[] = []
-  let toSend = 0
-  results.forEach((result, index) => {
-    if (result.outcome === 'send') {
-      toSend++
-      if (result.messageId !== null && deps.delivered.has(name, result.messageId)) {
-        earlier.push(result.messageId)
-        return
-      }
-      sent.push(index)
-      for (const entry of result.entries) {
-        eventOf.set(entry, index)
-        const closed = grouper.add(entry)
-        if (closed !== undefined) groups.push(closed)
-      }
-      return
+  const { requests, eventsOf } = batchEvents(results, (result, index) => {
+    if (result.messageId !== null && deps.delivered.has(name, result.messageId)) {
+      earlier.push(result.messageId)
+      return false
     }
-    reasons[result.reason] = (reasons[result.reason] ?? 0) + 1
-    // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
-    const detail = maskEmails(result.detail)
-    notSent.push({ messageId: result.messageId, reason: result.reason, detail })
-    if (result.reason === 'invalid_event') invalid.push({ index, messageId: result.messageId, detail })
-    else drops.push({ index, messageId: result.messageId, reason: result.reason, detail })
+    sent.push(index)
+    return true
   })
-  groups.push(...grouper.flush())
-
-  const requests = groups.map(toKoalaRequest)
-  const deliver = (request: KoalaRequest) => deps.client.send(request, workspace.koala, { deadline })
-  // p-limit costs an async resource per call: only pay for it when there is something to limit.
-  const limit = requests.length > deps.concurrency ? pLimit(deps.concurrency) : undefined
-  const outcomes: DeliveryResult[] = await Promise.all(
-    requests.map((request) => (limit === undefined ? deliver(request) : limit(() => deliver(request))))
-  )
+  const outcomes = await deliverRequests(requests, deps.policy, (request) => deps.client.send(request, workspace.koala, { deadline }))
 
   // An event is delivered when every request carrying one of its entries was.
   const failedEvents = new Map<number, Failure>()
@@ -125,13 +95,10 @@ export async function deliverEvents(
     if (outcome.kind === 'unavailable') unavailable.push(outcome)
     else if (refusesTheEvents(outcome.status)) verdicts.push(outcome)
     else misconfigured.push(outcome)
-    for (const list of Object.values(groups[i].lists)) {
-      for (const entry of list) {
-        const index = eventOf.get(entry) as number
-        // A verdict on the events is what the answer reports per event, so it wins over a passing failure.
-        const known = failedEvents.get(index)
-        if (known === undefined || known.kind === 'unavailable') failedEvents.set(index, outcome)
-      }
+    for (const index of eventsOf(i)) {
+      // A verdict on the events is what the answer reports per event, so it wins over a passing failure.
+      const known = failedEvents.get(index)
+      if (known === undefined || known.kind === 'unavailable') failedEvents.set(index, outcome)
     }
   })
   const deliveredNow = failedEvents.size === 0 ? sent : sent.filter((index) => !failedEvents.has(index))

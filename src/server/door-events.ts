@@ -1,4 +1,4 @@
-import type { ReceivedEvent } from './deliver-events'
+import type { ReceivedEvent } from '../pipeline/map-events'
 import { eventByteSizes, type EventsAt } from './event-sizes'
 
 /**

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import net, { type AddressInfo } from 'node:net'
 import type { DestinationStream, Logger } from 'pino'
 import { existsSync, statSync } from 'node:fs'
-import { loadConfig, type ServiceConfig } from '../config'
+import { deliveryPolicies, loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
 import { WorkspaceRegistry } from '../mapping/workspace-registry'
@@ -112,7 +112,8 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   showStale()
 
-  const client: KoalaClient = createKoalaClient(config, {
+  const policy = deliveryPolicies(config).door
+  const client: KoalaClient = createKoalaClient(config, policy, {
     onAttemptStart: ({ endpoint }) => metrics.koalaInFlight.inc({ endpoint }),
     onAttempt: ({ endpoint, status, code, durationMs }) => {
       metrics.koalaInFlight.dec({ endpoint })
@@ -122,7 +123,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
   }, { now, setTimer: options.setTimer, sleep: options.sleep })
   const delivered = new DeliveredMemory(config.deliveredMemoryIds, now)
-  const app = createApp({ config, registry, client, metrics, logger, health, delivered, now })
+  const app = createApp({ config, policy, registry, client, metrics, logger, health, delivered, now })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.
   // Node checks those timeouts every `connectionsCheckingInterval` (30 s by default),
   // too coarse for a 10 s headers timeout.

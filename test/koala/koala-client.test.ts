@@ -28,10 +28,10 @@ const REQUEST: KoalaRequest = {
 const CONFIG: KoalaClientConfig = {
   koalaMaxSockets: 4,
   koalaTimeoutMs: 200,
-  koalaMaxRetries: 3,
   koalaBackoffBaseMs: 10,
   koalaBackoffMaxMs: 40
 }
+const MAX_RETRIES = 3
 
 type Seen = { attempts: Array<{ endpoint: string; status?: number; code?: string; durationMs: number; endedAt: number }>; retries: { endpoint: string; delayMs: number; reason: string }[] }
 
@@ -40,7 +40,7 @@ type Seen = { attempts: Array<{ endpoint: string; status?: number; code?: string
  * move the clock at once; an attempt times out only when the test advances the clock past its
  * bound (see timeOutTheAttempt), however slow this machine is.
  */
-function harness(config: Partial<KoalaClientConfig> = {}) {
+function harness({ maxRetries = MAX_RETRIES, ...config }: Partial<KoalaClientConfig> & { maxRetries?: number } = {}) {
   const waits: number[] = []
   const seen: Seen = { attempts: [], retries: [] }
   const clock = fakeClock(Date.UTC(2026, 10, 2))
@@ -52,7 +52,7 @@ function harness(config: Partial<KoalaClientConfig> = {}) {
     waits.push(ms)
     return clock.sleep(ms)
   }
-  const client = createKoalaClient({ ...CONFIG, ...config }, observer, { sleep, random: () => 0.5, now: clock.now, setTimer: clock.setTimer })
+  const client = createKoalaClient({ ...CONFIG, ...config }, { maxRetries }, observer, { sleep, random: () => 0.5, now: clock.now, setTimer: clock.setTimer })
   clients.push(client)
   return { client, waits, seen, clock }
 }
@@ -240,7 +240,7 @@ describe('KoalaClient', () => {
 
     it('gives up after maxRetries with the last status', async () => {
       nock(ORIGIN).post(PATH).times(4).reply(503)
-      const { client, waits } = harness({ koalaMaxRetries: 3 })
+      const { client, waits } = harness({ maxRetries: 3 })
       expect(await client.send(REQUEST, target)).to.deep.equal({
         ok: false,
         kind: 'unavailable',
@@ -255,7 +255,7 @@ describe('KoalaClient', () => {
   describe('deadline', () => {
     it('stops retrying a persistent 503 before a deadline 300 ms away, and never attempts after it', async () => {
       // Each 503 takes 20 ms and each backoff its delay, on the fake clock: the arithmetic is exact on any machine.
-      const { client, seen, clock } = harness({ koalaMaxRetries: 100, koalaBackoffBaseMs: 20 })
+      const { client, seen, clock } = harness({ maxRetries: 100, koalaBackoffBaseMs: 20 })
       nock(ORIGIN).post(PATH).reply(() => {
         clock.advance(20)
         return [503, '']
@@ -316,7 +316,7 @@ describe('KoalaClient', () => {
     after(() => nock.disableNetConnect())
 
     it('keeps the key and emails out of a refused connection\'s result and observer events', async () => {
-      const { client, seen } = harness({ koalaMaxRetries: 1 })
+      const { client, seen } = harness({ maxRetries: 1 })
       const result = await client.send(REQUEST, { baseUrl: `http://127.0.0.1:${closedPort}/web/projects`, publicApiKey: KEY })
       expect(result).to.include({ ok: false, kind: 'unavailable', code: 'ECONNREFUSED', attempts: 2 })
       expectNoSecrets(result, seen)
@@ -325,7 +325,7 @@ describe('KoalaClient', () => {
     it('keeps them out of timeouts and errors whose own text names them', async () => {
       const slow = held()
       nock(ORIGIN).post(PATH).reply(slow.reply).post(PATH).replyWithError(connectionError('ECONNRESET'))
-      const { client, seen, clock } = harness({ koalaMaxRetries: 1, koalaTimeoutMs: 50 })
+      const { client, seen, clock } = harness({ maxRetries: 1, koalaTimeoutMs: 50 })
       const sending = client.send(REQUEST, target)
       await timeOutTheAttempt(clock, () => slow.arrived() === 1)
       const result: DeliveryResult = await sending

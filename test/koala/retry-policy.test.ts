@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { isRetryable, parseRetryAfter, retryDelay, retryPolicyFrom, type RetryPolicy } from '../../src/koala/retry-policy'
 
-const policy: RetryPolicy = retryPolicyFrom({ koalaMaxRetries: 5, koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 })
+const policy: RetryPolicy = retryPolicyFrom({ koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 }, 5)
 const middle = () => 0.5
 
 describe('retry policy', () => {
@@ -42,7 +42,7 @@ describe('retry policy', () => {
       expect(retryDelay(policy, 5, { status: 503 }, middle)).to.be.greaterThan(0)
       expect(retryDelay(policy, 6, { status: 503 }, middle)).to.equal(-1)
       expect(retryDelay(policy, 0, { status: 503 }, middle)).to.equal(-1)
-      const never = retryPolicyFrom({ koalaMaxRetries: 0, koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 })
+      const never = retryPolicyFrom({ koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 }, 0)
       expect(retryDelay(never, 1, { status: 503 }, middle)).to.equal(-1)
     })
   })
@@ -51,7 +51,7 @@ describe('retry policy', () => {
     it('doubles per retry and stops growing at maxMs (equal jitter, random fixed)', () => {
       const delays = [1, 2, 3, 4, 5].map((retry) => retryDelay(policy, retry, { status: 503 }, () => 0.999999))
       expect(delays).to.deep.equal([99, 199, 399, 799, 1_599])
-      const capped = retryPolicyFrom({ koalaMaxRetries: 10, koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 })
+      const capped = retryPolicyFrom({ koalaBackoffBaseMs: 100, koalaBackoffMaxMs: 2_000 }, 10)
       const late = [5, 6, 7, 10].map((retry) => retryDelay(capped, retry, { status: 503 }, () => 0.999999))
       expect(late).to.deep.equal([1_599, 1_999, 1_999, 1_999])
     })

@@ -44,7 +44,7 @@ describe('delivering a door request', () => {
   it('makes progress on every resend of a batch too big for one budget, sending only what is left', async () => {
     const client = budgetedKoala()
     const delivered = new DeliveredMemory(100_000)
-    const deps = { client, metrics: createMetrics(), logger: pino({ level: 'silent' }), concurrency: 32, delivered, health: new WorkspaceHealth() }
+    const deps = { client, metrics: createMetrics(), logger: pino({ level: 'silent' }), policy: { concurrency: 32, budgetMs: 3_500, maxRetries: 5 }, delivered, health: new WorkspaceHealth() }
     const answers = []
     for (let attempt = 1; attempt <= 10; attempt++) {
       const answer = await deliverEvents(events, workspace, 'webhook', attempt, deps)
@@ -67,7 +67,7 @@ describe('delivering a door request', () => {
 
   it('without the memory (DELIVERED_MEMORY_IDS=0) every resend starts over', async () => {
     const client = budgetedKoala()
-    const deps = { client, metrics: createMetrics(), logger: pino({ level: 'silent' }), concurrency: 32, delivered: new DeliveredMemory(0), health: new WorkspaceHealth() }
+    const deps = { client, metrics: createMetrics(), logger: pino({ level: 'silent' }), policy: { concurrency: 32, budgetMs: 3_500, maxRetries: 5 }, delivered: new DeliveredMemory(0), health: new WorkspaceHealth() }
     for (let attempt = 1; attempt <= 3; attempt++) {
       const answer = await deliverEvents(events, workspace, 'webhook', attempt, deps)
       expect(answer.body.delivered).to.equal(448)
