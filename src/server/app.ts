@@ -2,7 +2,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino'
 import type { ServiceConfig } from '../config'
 import type { KoalaClient } from '../koala/koala-client'
-import type { Workspace, WorkspaceRegistry } from '../mapping/workspace-registry'
+import type { Workspace, WorkspaceRegistry } from '../workspace/workspace-registry'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'

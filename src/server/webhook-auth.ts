@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import type { Workspace } from '../mapping/workspace-registry'
+import type { Workspace } from '../workspace/workspace-registry'
 import { firstElement } from './json-extent'
 import { inflateBody, inflatePrefix, parseJson, type DecodedBody, type ReceivedBody } from './read-body'
 import { bearerOf, verifyBearer, verifySignature } from './signature'

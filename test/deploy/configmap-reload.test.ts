@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { WorkspaceRegistry } from '../../src/mapping/workspace-registry'
+import { WorkspaceRegistry } from '../../src/workspace/workspace-registry'
 import { tempDir } from '../support/temp-dir'
 
 const ROOT = path.join(__dirname, '..', '..')

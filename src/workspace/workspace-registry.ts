@@ -1,10 +1,10 @@
 import { existsSync, watch, type FSWatcher } from 'node:fs'
 import path from 'node:path'
 import { MappingProblems } from '../errors'
-import type { CompiledMapping } from './compile-mapping'
-import { listMappingFiles, loadMappingFile, resolveSecret } from './load-mapping'
-import type { SecretRef } from './mapping-file-schema'
-import { tokenDigest } from './token-digest'
+import type { CompiledMapping } from '../mapping/compile-mapping'
+import { listMappingFiles, loadMappingFile, resolveSecret } from '../mapping/load-mapping'
+import type { SecretRef } from '../mapping/mapping-file-schema'
+import { tokenDigest } from '../server/token-digest'
 
 /** A workspace ready to serve: its compiled mapping and its resolved secrets. */
 export type Workspace = {
