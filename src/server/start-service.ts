@@ -6,6 +6,7 @@ import { loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
 import { WorkspaceRegistry } from '../workspace/workspace-registry'
+import { admitWorkspace, doorStates, type ServedWorkspace } from './door-policy'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createAdminApp } from './admin-routes'
 import { createApp } from './app'
@@ -42,7 +43,7 @@ export type RunningService = {
   port: number
   /** Where /readyz and /metrics answer when ADMIN_PORT is set. */
   adminUrl: string | undefined
-  registry: WorkspaceRegistry
+  registry: WorkspaceRegistry<ServedWorkspace>
   logger: Logger
   /** The embedded simulator, in local mode (no KOALA_PUBLIC_API_KEY). */
   simulator: RunningSimulator | undefined
@@ -69,14 +70,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const simulator = localMode ? await startLocalSimulator(config.simPort) : undefined
   const notices: string[] = []
   let started = false
-  const registry = new WorkspaceRegistry(
+  const registry = new WorkspaceRegistry<ServedWorkspace>(
     {
       mappingsDir: options.mappingsDir,
       builtinDefaultFile: options.builtinDefaultFile,
       koalaBaseUrl: config.koalaBaseUrl,
       localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl },
-      allowUnsignedWebhooks: config.allowUnsignedWebhooks,
-      env
+      env,
+      admit: (workspace) => admitWorkspace(workspace, { localMode, allowUnsignedWebhooks: config.allowUnsignedWebhooks })
     },
     {
       // Before the start they join the start-up lines; after it (a reload) they are warnings.
@@ -161,7 +162,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const adminUrl = adminBound === undefined ? undefined : `http://${reachableHost(adminBound)}:${adminBound.port}`
   announce(say, { url, bound, adminUrl, simulator, notices, registry, config })
   logger.info(
-    { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry), notices },
+    { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry.names().map((name) => registry.get(name) as ServedWorkspace)), notices },
     'listening'
   )
 
@@ -217,7 +218,7 @@ async function startLocalSimulator(port: number): Promise<RunningSimulator> {
 
 function announce(
   say: (line: string) => void,
-  s: { url: string; bound: AddressInfo; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
+  s: { url: string; bound: AddressInfo; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry<ServedWorkspace>; config: Readonly<ServiceConfig> }
 ): void {
   const all = s.bound.address === '0.0.0.0' || s.bound.address === '::'
   say(`segment-koala-adapter listening on ${s.url}${all ? ` (bound to ${s.bound.family === 'IPv6' ? `[${s.bound.address}]` : s.bound.address}:${s.bound.port}: every interface)` : ''}`)
@@ -239,22 +240,6 @@ function reachableHost(bound: AddressInfo): string {
   if (bound.address === '0.0.0.0') return '127.0.0.1'
   if (bound.address === '::') return '[::1]'
   return bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
-}
-
-/** Which doors each workspace has open, signed or not, and which are closed: for the start-up log line. */
-function doorStates(registry: WorkspaceRegistry): Array<{ workspace: string; webhook: string; trackingApi: string }> {
-  return registry.names().flatMap((name) => {
-    const workspace = registry.get(name)
-    if (workspace === undefined) return []
-    const signed = workspace.sharedSecrets.length > 0 || workspace.tokenDigests.length > 0
-    return [
-      {
-        workspace: name,
-        webhook: signed ? 'signed' : workspace.unsignedWebhooks ? 'unsigned' : 'closed',
-        trackingApi: workspace.writeKeys.length > 0 ? 'write key' : workspace.acceptsAnyWriteKey ? 'any write key' : 'closed'
-      }
-    ]
-  })
 }
 
 /** A failed listen as one line naming the setting to change (PORT or HOST), never a stack trace. */
