@@ -5,7 +5,9 @@ import { existsSync, statSync } from 'node:fs'
 import { loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
-import { WorkspaceRegistry } from '../workspace/workspace-registry'
+import { loadMappingFile } from '../mapping/load-mapping'
+import { koalaKeyIsSet } from '../workspace/resolve-workspace'
+import { defaultMappingFile, WorkspaceRegistry } from '../workspace/workspace-registry'
 import { admitWorkspace, doorStates, type ServedWorkspace } from './door-policy'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createAdminApp } from './admin-routes'
@@ -45,7 +47,7 @@ export type RunningService = {
   adminUrl: string | undefined
   registry: WorkspaceRegistry<ServedWorkspace>
   logger: Logger
-  /** The embedded simulator, in local mode (no KOALA_PUBLIC_API_KEY). */
+  /** The embedded simulator, in local mode (the default workspace's Koala key variable unset). */
   simulator: RunningSimulator | undefined
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
   stop(): Promise<void>
@@ -64,7 +66,11 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (!existsSync(options.mappingsDir) || !statSync(options.mappingsDir).isDirectory()) {
     throw new AdapterError('USAGE', `the mapping folder ${options.mappingsDir} does not exist`)
   }
-  const localMode = (env.KOALA_PUBLIC_API_KEY ?? '') === ''
+  // Local mode follows the variable the default mapping names for its Koala key (KOALA_PUBLIC_API_KEY in the
+  // built-in one), not a fixed name: a folder whose default.json names its own variable, set, is not local.
+  const defaultMapping = loadMappingFile(defaultMappingFile(options.mappingsDir, options.builtinDefaultFile))
+  const localMode = !koalaKeyIsSet(defaultMapping, env)
+  const defaultKeyVariable = defaultMapping.compiled.config.koala.publicApiKey.env
   // Local mode opens doors without secrets: keep them off the network unless HOST says otherwise.
   const host = config.host ?? (localMode ? '127.0.0.1' : '0.0.0.0')
   const simulator = localMode ? await startLocalSimulator(config.simPort) : undefined
@@ -160,7 +166,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const adminBound = adminServer === undefined ? undefined : (adminServer.address() as AddressInfo)
   const adminPort = adminBound?.port
   const adminUrl = adminBound === undefined ? undefined : `http://${reachableHost(adminBound)}:${adminBound.port}`
-  announce(say, { url, bound, adminUrl, simulator, notices, registry, config })
+  announce(say, { url, bound, adminUrl, simulator, defaultKeyVariable, notices, registry, config })
   logger.info(
     { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry.names().map((name) => registry.get(name) as ServedWorkspace)), notices },
     'listening'
@@ -218,7 +224,16 @@ async function startLocalSimulator(port: number): Promise<RunningSimulator> {
 
 function announce(
   say: (line: string) => void,
-  s: { url: string; bound: AddressInfo; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry<ServedWorkspace>; config: Readonly<ServiceConfig> }
+  s: {
+    url: string
+    bound: AddressInfo
+    adminUrl: string | undefined
+    simulator: RunningSimulator | undefined
+    defaultKeyVariable: string
+    notices: string[]
+    registry: WorkspaceRegistry<ServedWorkspace>
+    config: Readonly<ServiceConfig>
+  }
 ): void {
   const all = s.bound.address === '0.0.0.0' || s.bound.address === '::'
   say(`segment-koala-adapter listening on ${s.url}${all ? ` (bound to ${s.bound.family === 'IPv6' ? `[${s.bound.address}]` : s.bound.address}:${s.bound.port}: every interface)` : ''}`)
@@ -226,9 +241,9 @@ function announce(
   say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
   say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
   if (s.simulator !== undefined) {
-    say(`LOCAL MODE: KOALA_PUBLIC_API_KEY is not set, so nothing goes to Koala.`)
+    say(`LOCAL MODE: ${s.defaultKeyVariable} is not set (the default workspace's Koala key), so workspaces without a Koala key of their own send to a local simulator, not to Koala.`)
     say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests (one workspace's: ?key=<workspace>)`)
-    say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
+    say(`  To send to Koala: ${s.defaultKeyVariable}=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
   } else {
     say(`Koala: ${withoutCredentials(s.config.koalaBaseUrl)}`)
   }

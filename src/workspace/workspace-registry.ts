@@ -158,6 +158,12 @@ export class WorkspaceRegistry<W extends Workspace = Workspace> {
   }
 }
 
+/** The file the `default` workspace is served from: the folder's default.json, else the built-in one. */
+export function defaultMappingFile(mappingsDir: string, builtinDefaultFile: string): string {
+  const own = path.join(mappingsDir, 'default.json')
+  return existsSync(own) ? own : builtinDefaultFile
+}
+
 function isDefaultFile(file: string): boolean {
   return path.basename(file) === 'default.json'
 }
