@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { isJsonObject } from '../segment/json-object'
+import { isJsonObject } from '../json/json-object'
 import { isBoolean, isString, literal, object, optional, type Check } from '../segment/value-checks'
 
 /*

@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { pointerOf } from '../errors'
-import { JsonObject } from '../segment/json-object'
+import { pointerOf } from '../json/json-pointer'
+import { JsonObject } from '../json/json-object'
 import { entryConforms, whoConforms } from './entry-conforms'
 
 /**

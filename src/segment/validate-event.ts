@@ -1,9 +1,9 @@
 import type { z } from 'zod'
 import { SegmentEvent, SEGMENT_EVENT_TYPES } from './event-schema'
-import { findTooDeep, MAX_EVENT_DEPTH } from './check-depth'
+import { findTooDeep, MAX_EVENT_DEPTH } from '../json/json-limits'
 import { conformsToSpec } from './conforms-to-spec'
 import type { DropReason } from '../drop-reasons'
-import { pointerOf } from '../errors'
+import { pointerOf } from '../json/json-pointer'
 
 export type ValidEvent = { ok: true; event: SegmentEvent }
 export type InvalidEvent = { ok: false; reason: DropReason; detail: string }

@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import { describeJsonError } from '../segment/describe-json-error'
+import { describeJsonError } from '../json/describe-json-error'
 import { inspectJson } from './inspect-json'
 
 /**

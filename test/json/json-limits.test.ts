@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { findTooDeep, MAX_EVENT_DEPTH } from '../../src/segment/check-depth'
+import { findTooDeep, MAX_EVENT_DEPTH } from '../../src/json/json-limits'
 
 /** `levels` containers nested inside one another, objects and arrays taking turns. */
 function nested(levels: number): unknown {

@@ -1,4 +1,4 @@
-import { childPointer } from '../errors'
+import { childPointer } from './json-pointer'
 
 /** Deepest nesting we accept in one event: deeper data makes JSON.stringify overflow the stack. */
 export const MAX_EVENT_DEPTH = 64
