@@ -72,12 +72,12 @@ function compileCondition(condition: Condition): Test {
   if (text === undefined && root === undefined) return () => false
   const check = compileCheck(condition.operator, condition.value)
   if (text !== undefined) return (event) => check(event[text])
-  const read = compilePath((condition as { name: string }).name)
+  const read = compileFqlPath((condition as { name: string }).name)
   return (event) => check(read(event[root!]))
 }
 
 /** get.js with the path split once: `a && a[key]` down the path, so a falsy step is returned as is. */
-function compilePath(name: string): (root: unknown) => unknown {
+function compileFqlPath(name: string): (root: unknown) => unknown {
   if (!name) return () => undefined
   const path = name.match(/([^[.\]])+/g)
   if (path === null) {
