@@ -5,6 +5,7 @@
  */
 export const ERROR_CODES = {
   MAPPING_INVALID: 'a mapping file is malformed or refers to something that does not exist',
+  MAPPING_FAILED: 'a mapping failed on one event where Segment\'s transform() fails too: that event is dropped (mapping_error), not the request',
   MAPPING_NOT_FOUND: 'no mapping file for the requested workspace',
   SECRET_MISSING: 'an { "env": NAME } reference names an unset environment variable',
   INPUT_INVALID: 'input events could not be read, or a request body is not what the door takes',

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { pointerOf } from '../json/json-pointer'
 import { JsonObject } from '../json/json-object'
 import { entryConforms, whoConforms } from './entry-conforms'
+import { AdapterError } from '../errors'
 
 /**
  * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
@@ -146,7 +147,7 @@ export function assertValidRequest(request: KoalaRequest): KoalaRequest {
   const result = schema.safeParse(request.body)
   if (!result.success) {
     const first = result.error.issues[0]
-    throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${first.path.join('/')}: ${first.message}`)
+    throw new AdapterError('INTERNAL', `a ${request.endpoint} body fails Koala's schema at /${first.path.join('/')}: ${first.message}`)
   }
   return request
 }
@@ -165,7 +166,7 @@ export function assertValidRequestOfCheckedEntries(request: KoalaRequest): Koala
   for (const key in body) {
     const value = body[key]
     if (!ENTRY_LISTS.has(key) || !Array.isArray(value)) who[key] = value
-    else if (value.length > MAX_ENTRIES_PER_KIND) throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
+    else if (value.length > MAX_ENTRIES_PER_KIND) throw new AdapterError('INTERNAL', `a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
   }
   // The fast check accepts without zod (~0.5 µs per request, on every request a door sends); zod explains a refusal.
   if (!whoConforms(request.endpoint, who)) assertValidRequest({ endpoint: request.endpoint, body: who } as KoalaRequest)

@@ -10,7 +10,7 @@
  */
 import { generateFql, parseFql } from '@segment/destination-subscriptions'
 import type { Condition, GroupCondition, Operator } from '@segment/destination-subscriptions'
-import { MappingError } from '../errors'
+import { AdapterError, MappingError } from '../errors'
 import { lintFql } from './fql-lint'
 
 export type EventPredicate = (event: Record<string, unknown>) => boolean
@@ -82,7 +82,7 @@ function compileFqlPath(name: string): (root: unknown) => unknown {
   const path = name.match(/([^[.\]])+/g)
   if (path === null) {
     // get.js would throw on every event; the lint never lets such a name through.
-    throw new Error(`unusable FQL path ${JSON.stringify(name)}`)
+    throw new AdapterError('INTERNAL', `unusable FQL path ${JSON.stringify(name)}`)
   }
   return (root) => {
     let value = root
