@@ -7,8 +7,8 @@ import { formatRate } from './measure'
 
 const ROOT = path.join(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
-// Every side of a comparison runs as the product does, without ts-node (see bin/swc-hook.js).
-const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
+// Every side of a comparison runs as the product does, without ts-node (see src/swc-hook.js).
+const SWC_HOOK = path.join(ROOT, 'src', 'swc-hook.js')
 const EVENTS = Number(process.env.BENCH_REPLAY_EVENTS ?? 1_000_000)
 const DAYS = 10
 const FILES_PER_DAY = 4

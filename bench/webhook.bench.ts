@@ -13,8 +13,8 @@ const autocannon = require('autocannon') as (options: Record<string, unknown>) =
 
 const ROOT = path.join(__dirname, '..')
 const BIN = path.join(ROOT, 'bin', 'koala-adapter.js')
-// Every side of a comparison runs as the product does, without ts-node (see bin/swc-hook.js).
-const SWC_HOOK = path.join(ROOT, 'bin', 'swc-hook.js')
+// Every side of a comparison runs as the product does, without ts-node (see src/swc-hook.js).
+const SWC_HOOK = path.join(ROOT, 'src', 'swc-hook.js')
 const SECONDS = Number(process.env.BENCH_WEBHOOK_SECONDS ?? 10)
 const CONNECTIONS = 16
 const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3)

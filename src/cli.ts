@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<void> {
   } catch (error) {
     if (error instanceof CommanderError) {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage
-    } else if (error instanceof AdapterError) {
+    } else if (error instanceof AdapterError && error.code !== 'INTERNAL') {
       process.stderr.write(`koala-adapter: ${error.message}\n`)
       process.exitCode = EXIT.usage
     } else {

@@ -5,6 +5,7 @@
  */
 export const ERROR_CODES = {
   MAPPING_INVALID: 'a mapping file is malformed or refers to something that does not exist',
+  MAPPING_FAILED: 'a mapping failed on one event where Segment\'s transform() fails too: that event is dropped (mapping_error), not the request',
   MAPPING_NOT_FOUND: 'no mapping file for the requested workspace',
   SECRET_MISSING: 'an { "env": NAME } reference names an unset environment variable',
   INPUT_INVALID: 'input events could not be read, or a request body is not what the door takes',
@@ -60,18 +61,6 @@ export class MappingError extends AdapterError {
 export function formatMappingProblem(file: string | undefined, pointer: string, detail: string): string {
   const where = pointer === '' ? '/' : pointer
   return file === undefined ? `${where}: ${detail}` : `${file}: ${where}: ${detail}`
-}
-
-/** Appends one reference token to a JSON pointer, escaping `~` and `/` as RFC 6901 says. */
-export function childPointer(pointer: string, token: string | number): string {
-  return `${pointer}/${String(token).replace(/~/g, '~0').replace(/\//g, '~1')}`
-}
-
-/** The JSON pointer of a path of keys and indexes (a zod issue's), below `base`. */
-export function pointerOf(path: readonly PropertyKey[], base = ''): string {
-  let pointer = base
-  for (const token of path) pointer = childPointer(pointer, String(token))
-  return pointer
 }
 
 /** Every problem found in one mapping file, so `check` can list them all at once. */

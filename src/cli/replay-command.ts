@@ -14,9 +14,9 @@ import { startProgress, type ProgressMode } from '../replay/replay-progress'
 import { parseDateRange, parseShard, type ReplaySelection } from '../replay/replay-selection'
 import { exitStatusOf, formatSummary, ReplayCounters, summarize, type ReplaySummary } from '../replay/replay-summary'
 import { loadMappingFile } from '../mapping/load-mapping'
-import { koalaTargetOf } from '../replay/replay-workspace'
 import { ReplayWorkerError, runReplayInWorkers, type WorkerPoolRun } from '../replay/replay-workers'
 import { runReplay } from '../replay/run-replay'
+import { resolveWorkspace } from '../workspace/resolve-workspace'
 import { mappingsDir, workspaceMappingFile } from './mappings-dir'
 
 export type ReplayCommandOptions = {
@@ -69,7 +69,8 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
   const mapThreadsWanted = options.mapThreads === undefined ? config.replayMapThreads : parseMapThreads(options.mapThreads)
   const loaded = loadMappingFile(workspaceMappingFile(mappingsDir(options.mappings), options.workspace))
-  const target = options.dryRun === true ? undefined : koalaTargetOf(loaded, config, env)
+  // A replay has no local mode: an unset key variable is an error naming it and the file, never a simulator.
+  const target = options.dryRun === true ? undefined : resolveWorkspace(loaded, { koalaBaseUrl: config.koalaBaseUrl, env }).workspace.koala
 
   const deadLetterPath = options.deadLetter ?? DEFAULT_DEAD_LETTER_FILE
   const ownFiles = [deadLetterPath, options.checkpoint, options.out].filter((file): file is string => file !== undefined).map((file) => path.resolve(file))

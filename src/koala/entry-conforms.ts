@@ -1,9 +1,9 @@
 import { z } from 'zod'
-import { isJsonObject } from '../segment/json-object'
+import { isJsonObject } from '../json/json-object'
 import { isBoolean, isString, literal, object, optional, type Check } from '../segment/value-checks'
 
 /*
- * A plain-function mirror of the entry schemas in request-schema.ts (TrackEvent,
+ * A plain-function mirror of the entry schemas in request-schema.ts (KoalaEventEntry,
  * IdentifyCall, PageView, AccountIdentifyCall), for map()'s hot path: zod copies
  * every entry it accepts. zod stays the source of the types and of every message:
  * an entry this refuses is parsed by zod to say why. test/koala/entry-conforms.test.ts

@@ -1,7 +1,8 @@
 import { z } from 'zod'
-import { pointerOf } from '../errors'
-import { JsonObject } from '../segment/json-object'
+import { pointerOf } from '../json/json-pointer'
+import { JsonObject } from '../json/json-object'
 import { entryConforms, whoConforms } from './entry-conforms'
+import { AdapterError } from '../errors'
 
 /**
  * A zod mirror of Koala's OpenAPI request schemas (../shared/seeds/001, 003).
@@ -16,14 +17,14 @@ const isoDateTime = z.iso.datetime({ offset: true })
 // The OpenAPI's `type: object, additionalProperties: true`.
 const jsonObject = JsonObject
 
-export const TrackEvent = z.looseObject({
+export const KoalaEventEntry = z.looseObject({
   type: z.literal('track'),
   event: z.string(),
   message_id: z.string().optional(),
   properties: jsonObject.optional(),
   sent_at: isoDateTime.optional()
 })
-export type TrackEvent = z.infer<typeof TrackEvent>
+export type KoalaEventEntry = z.infer<typeof KoalaEventEntry>
 
 export const IdentifyCall = z.looseObject({
   type: z.literal('identify'),
@@ -66,7 +67,7 @@ export const ProfileBatchRequest = z
   .looseObject({
     profile_id: z.uuid().optional(),
     email: z.email().optional(),
-    events: z.array(TrackEvent).max(MAX_ENTRIES_PER_KIND).optional(),
+    events: z.array(KoalaEventEntry).max(MAX_ENTRIES_PER_KIND).optional(),
     identifies: z.array(IdentifyCall).max(MAX_ENTRIES_PER_KIND).optional(),
     page_views: z.array(PageView).max(MAX_ENTRIES_PER_KIND).optional()
   })
@@ -80,7 +81,7 @@ export const AccountBatchRequest = z
     account_id: z.string().optional(),
     domain: z.string().optional(),
     identifies: z.array(AccountIdentifyCall).max(MAX_ENTRIES_PER_KIND).optional(),
-    events: z.array(TrackEvent).max(MAX_ENTRIES_PER_KIND).optional()
+    events: z.array(KoalaEventEntry).max(MAX_ENTRIES_PER_KIND).optional()
   })
   .refine((body) => body.account_id !== undefined || body.domain !== undefined, {
     message: 'needs account_id or domain'
@@ -101,11 +102,11 @@ export type BodyFields = { traits?: Record<string, unknown>; ip?: string }
 
 /** One Koala entry and where it goes, before batching. */
 export type KoalaEntry =
-  | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'events'; entry: TrackEvent }
+  | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'events'; entry: KoalaEventEntry }
   | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'identifies'; entry: IdentifyCall }
   | { endpoint: 'batch'; person: Person; bodyFields?: BodyFields; kind: 'page_views'; entry: PageView }
   | { endpoint: 'accounts/batch'; account: Account; kind: 'identifies'; entry: AccountIdentifyCall }
-  | { endpoint: 'accounts/batch'; account: Account; kind: 'events'; entry: TrackEvent }
+  | { endpoint: 'accounts/batch'; account: Account; kind: 'events'; entry: KoalaEventEntry }
 
 /** One request body ready for Koala. */
 export type KoalaRequest =
@@ -123,8 +124,8 @@ export type RenderedRequest = { endpoint: KoalaEntry['endpoint']; body: string; 
 export type OutboundRequest = KoalaRequest | RenderedRequest
 
 const entrySchemas = {
-  batch: { events: TrackEvent, identifies: IdentifyCall, page_views: PageView },
-  'accounts/batch': { events: TrackEvent, identifies: AccountIdentifyCall }
+  batch: { events: KoalaEventEntry, identifies: IdentifyCall, page_views: PageView },
+  'accounts/batch': { events: KoalaEventEntry, identifies: AccountIdentifyCall }
 } as const
 
 /** Returns why an entry would fail Koala's schema (as `/pointer: message`), or undefined when it passes. */
@@ -146,7 +147,7 @@ export function assertValidRequest(request: KoalaRequest): KoalaRequest {
   const result = schema.safeParse(request.body)
   if (!result.success) {
     const first = result.error.issues[0]
-    throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${first.path.join('/')}: ${first.message}`)
+    throw new AdapterError('INTERNAL', `a ${request.endpoint} body fails Koala's schema at /${first.path.join('/')}: ${first.message}`)
   }
   return request
 }
@@ -165,7 +166,7 @@ export function assertValidRequestOfCheckedEntries(request: KoalaRequest): Koala
   for (const key in body) {
     const value = body[key]
     if (!ENTRY_LISTS.has(key) || !Array.isArray(value)) who[key] = value
-    else if (value.length > MAX_ENTRIES_PER_KIND) throw new Error(`internal: a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
+    else if (value.length > MAX_ENTRIES_PER_KIND) throw new AdapterError('INTERNAL', `a ${request.endpoint} body fails Koala's schema at /${key}: more than ${MAX_ENTRIES_PER_KIND} entries`)
   }
   // The fast check accepts without zod (~0.5 µs per request, on every request a door sends); zod explains a refusal.
   if (!whoConforms(request.endpoint, who)) assertValidRequest({ endpoint: request.endpoint, body: who } as KoalaRequest)

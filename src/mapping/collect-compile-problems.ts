@@ -4,7 +4,8 @@
  * problem, so each part is compiled on its own: each subscription's `subscribe`, each
  * field of its `mapping` (and, where a field fails, each of its plain children).
  */
-import { childPointer, MappingError, MappingProblems } from '../errors'
+import { MappingError, MappingProblems } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import { compileIdentity } from './identity'
 import { compileMappingKit, compileValue } from './kit/compile-mapping-kit'
 import { IdentityConfig } from './mapping-file-schema'

@@ -1,4 +1,5 @@
-import { childPointer, MappingError, MappingProblems } from '../errors'
+import { MappingError, MappingProblems } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import type { DropReason } from '../drop-reasons'
 import { checkEntry, type KoalaEntry, type Person } from '../koala/request-schema'
 import { messageIdOf } from '../segment/message-id'

@@ -4,7 +4,8 @@
  * secrets), so a field added to the schema gets the same messages without a change here.
  */
 import type { z } from 'zod'
-import { childPointer, MappingError, pointerOf } from '../errors'
+import { MappingError } from '../errors'
+import { childPointer, pointerOf } from '../json/json-pointer'
 import { closestName } from './closest-name'
 import { MappingFile } from './mapping-file-schema'
 import { SEGMENT_EXPORT_NAMES, segmentExportKind, segmentKeysOf } from './segment-export-shape'

@@ -1,4 +1,5 @@
-import { childPointer, MappingError } from '../errors'
+import { MappingError } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import type { PartnerAction } from './mapping-file-schema'
 
 /** What a partner-action field must hold once mapped, as Segment's Koala actions type them. */

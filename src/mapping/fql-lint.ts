@@ -14,6 +14,7 @@
  */
 import { createRequire } from 'node:module'
 import type { Condition, GroupCondition, GroupConditionOperator, Operator } from '@segment/destination-subscriptions'
+import { AdapterError } from '../errors'
 
 interface LexToken {
   type: string
@@ -43,7 +44,13 @@ export function lintFql(fql: string): LintResult {
   }
 }
 
-class FqlProblem extends Error {}
+/** What the lint found; caught in lintFql and returned as its `problem`. */
+class FqlProblem extends AdapterError {
+  constructor(message: string) {
+    super('MAPPING_INVALID', message)
+    this.name = 'FqlProblem'
+  }
+}
 
 type PathKind = 'event-property' | 'event-trait' | 'event-context'
 type TextKind = 'event-type' | 'event' | 'name' | 'userId'

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { childPointer } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import type { Person } from '../koala/request-schema'
 import { compilePath } from './kit/compile-path'
 import type { IdentityConfig } from './mapping-file-schema'

@@ -4,7 +4,8 @@
  * output holding `segment_destination_subscription` resources. Pure: the caller reads
  * the files and prints the result and the notes.
  */
-import { AdapterError, childPointer } from '../errors'
+import { AdapterError } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import { Subscription, type PartnerAction } from './mapping-file-schema'
 import { segmentExportKind, type SegmentExportKind } from './segment-export-shape'
 

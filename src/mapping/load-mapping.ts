@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
-import { AdapterError, childPointer, MappingError, MappingProblems } from '../errors'
+import { AdapterError, MappingError, MappingProblems } from '../errors'
+import { childPointer } from '../json/json-pointer'
 import { collectCompileProblems } from './collect-compile-problems'
 import { compileMapping, type CompiledMapping } from './compile-mapping'
 import { schemaProblems } from './describe-schema-issues'

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { SegmentEvent } from '../segment/event-schema'
-import { isJsonObject as isPlainObject } from '../segment/json-object'
+import { isJsonObject as isPlainObject } from '../json/json-object'
 import type { Account, KoalaEntry, Person } from '../koala/request-schema'
 import { ACCOUNT_TRAIT_TYPES, conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
 import type { EmailNormalizer } from './identity'

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net'
 import { bodyFields } from '../koala/body-fields'
 import type { BodyFields, Person } from '../koala/request-schema'
-import { isJsonObject as isPlainObject } from '../segment/json-object'
+import { isJsonObject as isPlainObject } from '../json/json-object'
 import { conformTraits, PROFILE_TRAIT_TYPES } from './conform-traits'
 import type { EmailNormalizer } from './identity'
 

@@ -10,7 +10,7 @@
  */
 import { generateFql, parseFql } from '@segment/destination-subscriptions'
 import type { Condition, GroupCondition, Operator } from '@segment/destination-subscriptions'
-import { MappingError } from '../errors'
+import { AdapterError, MappingError } from '../errors'
 import { lintFql } from './fql-lint'
 
 export type EventPredicate = (event: Record<string, unknown>) => boolean
@@ -72,17 +72,17 @@ function compileCondition(condition: Condition): Test {
   if (text === undefined && root === undefined) return () => false
   const check = compileCheck(condition.operator, condition.value)
   if (text !== undefined) return (event) => check(event[text])
-  const read = compilePath((condition as { name: string }).name)
+  const read = compileFqlPath((condition as { name: string }).name)
   return (event) => check(read(event[root!]))
 }
 
 /** get.js with the path split once: `a && a[key]` down the path, so a falsy step is returned as is. */
-function compilePath(name: string): (root: unknown) => unknown {
+function compileFqlPath(name: string): (root: unknown) => unknown {
   if (!name) return () => undefined
   const path = name.match(/([^[.\]])+/g)
   if (path === null) {
     // get.js would throw on every event; the lint never lets such a name through.
-    throw new Error(`unusable FQL path ${JSON.stringify(name)}`)
+    throw new AdapterError('INTERNAL', `unusable FQL path ${JSON.stringify(name)}`)
   }
   return (root) => {
     let value = root

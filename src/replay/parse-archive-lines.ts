@@ -11,9 +11,10 @@ export type ParsedBatch = {
   lastLine: number
 }
 
-import { isJsonObject } from '../segment/json-object'
+import { isJsonObject } from '../json/json-object'
 import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
-import { describeJsonError } from '../segment/describe-json-error'
+import { describeJsonError } from '../json/describe-json-error'
+import { AdapterError } from '../errors'
 
 export type ParseLinesOptions = {
   /** Lines below this were settled by an earlier run (except `reread`): counted, never parsed. */
@@ -67,7 +68,7 @@ export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
     for (const text of lines) {
       line++
       if (text === LINE_TOO_LONG) {
-        if (document !== undefined) throw new Error(`line ${line} is longer than ${options.maxDocumentBytes} bytes, inside the JSON document of line ${documentLine}`)
+        if (document !== undefined) throw new AdapterError('INPUT_INVALID', `line ${line} is longer than ${options.maxDocumentBytes} bytes, inside the JSON document of line ${documentLine}`)
         sawFirst = true
         if (wanted(line)) items.push({ line, error: `the line is longer than ${options.maxDocumentBytes} bytes: skipped` })
         continue
@@ -75,7 +76,7 @@ export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, 
       if (document !== undefined) {
         documentChars += text.length + 1
         if (documentChars > options.maxDocumentBytes) {
-          throw new Error(`line ${documentLine} opens a JSON document that is not NDJSON and is longer than ${options.maxDocumentBytes} bytes`)
+          throw new AdapterError('INPUT_INVALID', `line ${documentLine} opens a JSON document that is not NDJSON and is longer than ${options.maxDocumentBytes} bytes`)
         }
         document.push(text)
         continue

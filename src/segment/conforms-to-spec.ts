@@ -1,4 +1,4 @@
-import { isJsonObject } from './json-object'
+import { isJsonObject } from '../json/json-object'
 import { isNonEmptyString, isNumber, isString, object, optional, type Check } from './value-checks'
 
 /*

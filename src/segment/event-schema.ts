@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { JsonObject as jsonObject } from './json-object'
+import { JsonObject as jsonObject } from '../json/json-object'
 
 /**
  * The Segment Spec calls, as zod schemas. Objects are loose: unknown fields pass

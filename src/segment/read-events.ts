@@ -1,5 +1,5 @@
 import { BatchEnvelope } from './event-schema'
-import { isJsonObject } from './json-object'
+import { isJsonObject } from '../json/json-object'
 
 /** One item of input: the decoded value, or why it could not be decoded, and where it came from. */
 export type InputItem =

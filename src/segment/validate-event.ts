@@ -1,9 +1,9 @@
 import type { z } from 'zod'
 import { SegmentEvent, SEGMENT_EVENT_TYPES } from './event-schema'
-import { findTooDeep, MAX_EVENT_DEPTH } from './check-depth'
+import { findJsonLimitProblem, MAX_EVENT_DEPTH } from '../json/json-limits'
 import { conformsToSpec } from './conforms-to-spec'
 import type { DropReason } from '../drop-reasons'
-import { pointerOf } from '../errors'
+import { pointerOf } from '../json/json-pointer'
 
 export type ValidEvent = { ok: true; event: SegmentEvent }
 export type InvalidEvent = { ok: false; reason: DropReason; detail: string }
@@ -23,9 +23,9 @@ export function validateEvent(value: unknown): ValidEvent | InvalidEvent {
       detail: `/type: "${type.slice(0, 40)}" is not a Spec call (${SEGMENT_EVENT_TYPES.join(', ')})`
     }
   }
-  const tooDeep = findTooDeep(value)
-  if (tooDeep !== undefined) {
-    return { ok: false, reason: 'invalid_event', detail: `${tooDeep.slice(0, 120)}…: nested deeper than ${MAX_EVENT_DEPTH} levels` }
+  const tooDeep = findJsonLimitProblem(value, { maxDepth: MAX_EVENT_DEPTH })
+  if (tooDeep?.kind === 'depth') {
+    return { ok: false, reason: 'invalid_event', detail: `${tooDeep.pointer.slice(0, 120)}…: nested deeper than ${MAX_EVENT_DEPTH} levels` }
   }
   // The fast check accepts without copying; zod runs only to explain a refusal (or, should the two ever differ, to decide).
   if (conformsToSpec(value as Record<string, unknown>)) return { ok: true, event: value as SegmentEvent }

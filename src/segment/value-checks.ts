@@ -1,4 +1,4 @@
-import { isJsonObject } from './json-object'
+import { isJsonObject } from '../json/json-object'
 
 /*
  * Small predicates for plain-function mirrors of zod schemas (conforms-to-spec.ts,

@@ -1,6 +1,6 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express'
-import type { WorkspaceRegistry } from '../mapping/workspace-registry'
-import { tokenDigest } from '../mapping/token-digest'
+import type { WorkspaceRegistry } from '../workspace/workspace-registry'
+import { tokenDigest } from './token-digest'
 import { AdapterError } from '../errors'
 import { ERROR_STATUS } from './error-status'
 import { requestError } from './read-body'

@@ -2,7 +2,9 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import type { Logger } from 'pino'
 import type { DeliveryPolicy, ServiceConfig } from '../config'
 import type { KoalaClient } from '../koala/koala-client'
-import type { Workspace, WorkspaceRegistry } from '../mapping/workspace-registry'
+import type { WorkspaceRegistry } from '../workspace/workspace-registry'
+import type { ServedWorkspace } from './door-policy'
+import { WriteKeyIndex } from './write-key-index'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
@@ -29,7 +31,7 @@ export type AppDeps = {
   config: Readonly<ServiceConfig>
   /** How the doors deliver: requests in flight per door request, and the budget each door request has. */
   policy: DeliveryPolicy
-  registry: WorkspaceRegistry
+  registry: WorkspaceRegistry<ServedWorkspace>
   client: KoalaClient
   metrics: Metrics
   logger: Logger
@@ -66,9 +68,9 @@ export function createApp(deps: AppDeps): express.Express {
   }
   app.post('/webhook/:workspace', timedBody('webhook', metrics, deps.logger, body, webhookGate), async (req, res) => {
     const deadline = deps.now() + deps.policy.budgetMs
-    const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as Workspace | undefined, config)
+    const decoded = await readWebhookBody(res.locals.body as ReceivedBody, res.locals.credentials as WebhookCredentials, res.locals.workspace as ServedWorkspace | undefined, config)
     // Only an unknown workspace's signature can never match: past this line the workspace exists.
-    const workspace = res.locals.workspace as Workspace
+    const workspace = res.locals.workspace as ServedWorkspace
     res.locals.authenticated = workspace.name
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
@@ -85,16 +87,17 @@ export function createApp(deps: AppDeps): express.Express {
     const writeKey = writeKeyOfHeader(req.header('authorization'))
     if (writeKey !== undefined) res.locals.workspace = workspaceOfKey(writeKey)
   }
-  const workspaceOfKey = (writeKey: string | undefined): Workspace => {
+  const writeKeys = new WriteKeyIndex(registry)
+  const workspaceOfKey = (writeKey: string | undefined): ServedWorkspace => {
     if (writeKey === undefined) throw new AdapterError('UNAUTHORIZED', 'a write key is required: Basic auth "<writeKey>:" or "writeKey" in the body')
-    const workspace = registry.byWriteKey(writeKey)
+    const workspace = writeKeys.lookup(writeKey)
     if (workspace === undefined) throw new AdapterError('UNAUTHORIZED', 'unknown write key')
     return workspace
   }
   app.post('/v1/:call', timedBody('tracking', metrics, deps.logger, body, trackingGate), async (req, res) => {
     const deadline = deps.now() + deps.policy.budgetMs
     const call = String(req.params.call)
-    const known = res.locals.workspace as Workspace | undefined
+    const known = res.locals.workspace as ServedWorkspace | undefined
     // A stranger's body is inflated and scanned for its writeKey no further than Segment's batch limit.
     const raw = await inflateBody(res.locals.body as ReceivedBody, known === undefined ? Math.min(config.maxBodyBytes, UNAUTHENTICATED_TRACKING_BYTES) : config.maxBodyBytes).catch((error: unknown) => {
       if (known !== undefined || !(error instanceof AdapterError) || error.code !== 'BODY_TOO_LARGE') throw error

@@ -1,5 +1,6 @@
 import type { ReceivedEvent } from '../pipeline/map-events'
 import { eventByteSizes, type EventsAt } from './event-sizes'
+import { AdapterError } from '../errors'
 
 /**
  * Pairs a decoded door body's events with their refusal when one is over
@@ -11,7 +12,7 @@ export function eventsOf(values: readonly unknown[], raw: Uint8Array, at: Events
   if (raw.length <= maxEventBytes) return values.map((value) => ({ value }))
   const sizes = eventByteSizes(raw, at)
   if (sizes === undefined || sizes.length !== values.length) {
-    throw new Error(`internal: found ${sizes?.length ?? 'no'} events in the raw body, ${values.length} in the decoded one`)
+    throw new AdapterError('INTERNAL', `found ${sizes?.length ?? 'no'} events in the raw body, ${values.length} in the decoded one`)
   }
   return values.map((value, index) =>
     sizes[index] > maxEventBytes

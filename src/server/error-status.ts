@@ -3,6 +3,8 @@ import type { ErrorCode } from '../errors'
 /** The HTTP status each error code is answered with: the one place codes become statuses. */
 export const ERROR_STATUS: Record<ErrorCode, number> = {
   MAPPING_INVALID: 500,
+  // Caught per event and turned into a drop; were one to reach the edge, it is about the event, which a resend will not change.
+  MAPPING_FAILED: 400,
   MAPPING_NOT_FOUND: 404,
   SECRET_MISSING: 500,
   INPUT_INVALID: 400,

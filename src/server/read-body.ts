@@ -3,8 +3,8 @@ import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import { describeJsonError } from '../segment/describe-json-error'
-import { inspectJson } from './inspect-json'
+import { describeJsonError } from '../json/describe-json-error'
+import { findJsonLimitProblem } from '../json/json-limits'
 
 /**
  * The Content-Encodings the doors inflate. Not brotli: Segment and analytics-node never
@@ -136,8 +136,10 @@ export function parseJson(raw: Buffer, config: Pick<ServiceConfig, 'maxJsonDepth
   } catch (error) {
     throw new AdapterError('INPUT_INVALID', `${what} is not valid JSON: ${describeJsonError(error as Error)}`)
   }
-  const problem = inspectJson(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
-  if (problem !== undefined) throw new AdapterError('INPUT_INVALID', problem)
+  // Only the limit is named, never where: a pointer would quote the sender's keys back.
+  const problem = findJsonLimitProblem(json, { maxDepth: config.maxJsonDepth, maxKeys: config.maxJsonKeys })
+  if (problem?.kind === 'depth') throw new AdapterError('INPUT_INVALID', `JSON nested deeper than ${config.maxJsonDepth} levels`)
+  if (problem?.kind === 'keys') throw new AdapterError('INPUT_INVALID', `JSON has more than ${config.maxJsonKeys} keys and elements`)
   return json
 }
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
-import { tokenDigest } from '../mapping/token-digest'
+import { tokenDigest } from './token-digest'
 
 /** A key no workspace has: a random one per process. */
 const UNMATCHABLE_SECRET = randomBytes(32)

@@ -5,7 +5,10 @@ import { existsSync, statSync } from 'node:fs'
 import { deliveryPolicies, loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
-import { WorkspaceRegistry } from '../mapping/workspace-registry'
+import { loadMappingFile } from '../mapping/load-mapping'
+import { koalaKeyIsSet } from '../workspace/resolve-workspace'
+import { defaultMappingFile, WorkspaceRegistry } from '../workspace/workspace-registry'
+import { admitWorkspace, doorStates, type ServedWorkspace } from './door-policy'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createAdminApp } from './admin-routes'
 import { createApp } from './app'
@@ -42,9 +45,9 @@ export type RunningService = {
   port: number
   /** Where /readyz and /metrics answer when ADMIN_PORT is set. */
   adminUrl: string | undefined
-  registry: WorkspaceRegistry
+  registry: WorkspaceRegistry<ServedWorkspace>
   logger: Logger
-  /** The embedded simulator, in local mode (no KOALA_PUBLIC_API_KEY). */
+  /** The embedded simulator, in local mode (the default workspace's Koala key variable unset). */
   simulator: RunningSimulator | undefined
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
   stop(): Promise<void>
@@ -63,20 +66,24 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   if (!existsSync(options.mappingsDir) || !statSync(options.mappingsDir).isDirectory()) {
     throw new AdapterError('USAGE', `the mapping folder ${options.mappingsDir} does not exist`)
   }
-  const localMode = (env.KOALA_PUBLIC_API_KEY ?? '') === ''
+  // Local mode follows the variable the default mapping names for its Koala key (KOALA_PUBLIC_API_KEY in the
+  // built-in one), not a fixed name: a folder whose default.json names its own variable, set, is not local.
+  const defaultMapping = loadMappingFile(defaultMappingFile(options.mappingsDir, options.builtinDefaultFile))
+  const localMode = !koalaKeyIsSet(defaultMapping, env)
+  const defaultKeyVariable = defaultMapping.compiled.config.koala.publicApiKey.env
   // Local mode opens doors without secrets: keep them off the network unless HOST says otherwise.
   const host = config.host ?? (localMode ? '127.0.0.1' : '0.0.0.0')
   const simulator = localMode ? await startLocalSimulator(config.simPort) : undefined
   const notices: string[] = []
   let started = false
-  const registry = new WorkspaceRegistry(
+  const registry = new WorkspaceRegistry<ServedWorkspace>(
     {
       mappingsDir: options.mappingsDir,
       builtinDefaultFile: options.builtinDefaultFile,
       koalaBaseUrl: config.koalaBaseUrl,
       localKoala: simulator === undefined ? undefined : { baseUrl: simulator.baseUrl },
-      allowUnsignedWebhooks: config.allowUnsignedWebhooks,
-      env
+      env,
+      admit: (workspace) => admitWorkspace(workspace, { localMode, allowUnsignedWebhooks: config.allowUnsignedWebhooks })
     },
     {
       // Before the start they join the start-up lines; after it (a reload) they are warnings.
@@ -160,9 +167,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const adminBound = adminServer === undefined ? undefined : (adminServer.address() as AddressInfo)
   const adminPort = adminBound?.port
   const adminUrl = adminBound === undefined ? undefined : `http://${reachableHost(adminBound)}:${adminBound.port}`
-  announce(say, { url, bound, adminUrl, simulator, notices, registry, config })
+  announce(say, { url, bound, adminUrl, simulator, defaultKeyVariable, notices, registry, config })
   logger.info(
-    { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry), notices },
+    { port, host: bound.address, adminPort, adminHost: adminBound?.address, workspaces: registry.names(), localMode, doors: doorStates(registry.names().map((name) => registry.get(name) as ServedWorkspace)), notices },
     'listening'
   )
 
@@ -218,7 +225,16 @@ async function startLocalSimulator(port: number): Promise<RunningSimulator> {
 
 function announce(
   say: (line: string) => void,
-  s: { url: string; bound: AddressInfo; adminUrl: string | undefined; simulator: RunningSimulator | undefined; notices: string[]; registry: WorkspaceRegistry; config: Readonly<ServiceConfig> }
+  s: {
+    url: string
+    bound: AddressInfo
+    adminUrl: string | undefined
+    simulator: RunningSimulator | undefined
+    defaultKeyVariable: string
+    notices: string[]
+    registry: WorkspaceRegistry<ServedWorkspace>
+    config: Readonly<ServiceConfig>
+  }
 ): void {
   const all = s.bound.address === '0.0.0.0' || s.bound.address === '::'
   say(`segment-koala-adapter listening on ${s.url}${all ? ` (bound to ${s.bound.family === 'IPv6' ? `[${s.bound.address}]` : s.bound.address}:${s.bound.port}: every interface)` : ''}`)
@@ -226,9 +242,9 @@ function announce(
   say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
   say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
   if (s.simulator !== undefined) {
-    say(`LOCAL MODE: KOALA_PUBLIC_API_KEY is not set, so nothing goes to Koala.`)
+    say(`LOCAL MODE: ${s.defaultKeyVariable} is not set (the default workspace's Koala key), so workspaces without a Koala key of their own send to a local simulator, not to Koala.`)
     say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests (one workspace's: ?key=<workspace>)`)
-    say(`  To send to Koala: KOALA_PUBLIC_API_KEY=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
+    say(`  To send to Koala: ${s.defaultKeyVariable}=<your public key> SEGMENT_SHARED_SECRET=<webhook secret> SEGMENT_WRITE_KEY=<write key> npm start`)
   } else {
     say(`Koala: ${withoutCredentials(s.config.koalaBaseUrl)}`)
   }
@@ -240,22 +256,6 @@ function reachableHost(bound: AddressInfo): string {
   if (bound.address === '0.0.0.0') return '127.0.0.1'
   if (bound.address === '::') return '[::1]'
   return bound.family === 'IPv6' ? `[${bound.address}]` : bound.address
-}
-
-/** Which doors each workspace has open, signed or not, and which are closed: for the start-up log line. */
-function doorStates(registry: WorkspaceRegistry): Array<{ workspace: string; webhook: string; trackingApi: string }> {
-  return registry.names().flatMap((name) => {
-    const workspace = registry.get(name)
-    if (workspace === undefined) return []
-    const signed = workspace.sharedSecrets.length > 0 || workspace.tokenDigests.length > 0
-    return [
-      {
-        workspace: name,
-        webhook: signed ? 'signed' : workspace.unsignedWebhooks ? 'unsigned' : 'closed',
-        trackingApi: workspace.writeKeys.length > 0 ? 'write key' : workspace.acceptsAnyWriteKey ? 'any write key' : 'closed'
-      }
-    ]
-  })
 }
 
 /** A failed listen as one line naming the setting to change (PORT or HOST), never a stack trace. */

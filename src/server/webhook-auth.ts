@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import type { Workspace } from '../mapping/workspace-registry'
+import type { ServedWorkspace } from './door-policy'
 import { firstElement } from './json-extent'
 import { inflateBody, inflatePrefix, parseJson, type DecodedBody, type ReceivedBody } from './read-body'
 import { bearerOf, verifyBearer, verifySignature } from './signature'
@@ -24,13 +24,13 @@ export const BATCH_NEEDS_TOKEN =
  * open door (unsigned local mode), or an X-Signature left to check against the body.
  * Throws UNAUTHORIZED with the same answer for an unknown workspace as for a known one.
  */
-export function webhookCredentials(workspace: Workspace | undefined, authorization: string | undefined, signature: string | undefined): WebhookCredentials {
+export function webhookCredentials(workspace: ServedWorkspace | undefined, authorization: string | undefined, signature: string | undefined): WebhookCredentials {
   const token = bearerOf(authorization)
   if (token !== undefined) {
-    if (verifyBearer(token, workspace?.tokenDigests ?? [])) return { kind: 'token' }
+    if (verifyBearer(token, workspace?.doors.tokenDigests ?? [])) return { kind: 'token' }
     throw new AdapterError('UNAUTHORIZED', WRONG_TOKEN)
   }
-  if (workspace?.unsignedWebhooks === true) return { kind: 'open' }
+  if (workspace?.doors.unsignedWebhooks === true) return { kind: 'open' }
   if (signature === undefined) throw new AdapterError('UNAUTHORIZED', NO_CREDENTIALS)
   if (!/^\s*[0-9a-fA-F]{40}\s*$/.test(signature)) throw new AdapterError('UNAUTHORIZED', WRONG_SIGNATURE)
   return { kind: 'signature', header: signature }
@@ -46,7 +46,7 @@ export function webhookCredentials(workspace: Workspace | undefined, authorizati
 export async function readWebhookBody(
   body: ReceivedBody,
   credentials: WebhookCredentials,
-  workspace: Workspace | undefined,
+  workspace: ServedWorkspace | undefined,
   config: Pick<ServiceConfig, 'maxBodyBytes' | 'maxEventBytes' | 'maxJsonDepth' | 'maxJsonKeys'>
 ): Promise<DecodedBody> {
   if (credentials.kind === 'signature') await checkSignature(body, credentials.header, workspace, config)
@@ -57,10 +57,10 @@ export async function readWebhookBody(
 async function checkSignature(
   body: ReceivedBody,
   header: string,
-  workspace: Workspace | undefined,
+  workspace: ServedWorkspace | undefined,
   config: Pick<ServiceConfig, 'maxBodyBytes' | 'maxEventBytes' | 'maxJsonDepth' | 'maxJsonKeys'>
 ): Promise<void> {
-  const secrets = workspace?.sharedSecrets ?? []
+  const secrets = workspace?.secrets.sharedSecrets ?? []
   // Segment sends no event over maxEventBytes; the first one is looked for no further than that.
   const window = config.maxEventBytes + 1024
   const prefix = await inflatePrefix(body, config.maxBodyBytes, (bytes) => bytes.length > window || firstElement(bytes).kind !== 'incomplete')
@@ -83,7 +83,7 @@ async function checkSignature(
     case 'element': {
       const event = parseJson(prefix.subarray(first.start, first.end), config, 'the first event')
       if (!verifySignature(Buffer.from(JSON.stringify(event)), header, secrets)) throw new AdapterError('UNAUTHORIZED', WRONG_SIGNATURE)
-      if (first.more && workspace?.trustSignedFirstEvent !== true) throw new AdapterError('UNAUTHORIZED', BATCH_NEEDS_TOKEN)
+      if (first.more && workspace?.doors.trustSignedFirstEvent !== true) throw new AdapterError('UNAUTHORIZED', BATCH_NEEDS_TOKEN)
     }
   }
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { pointerOf } from '../errors'
+import { pointerOf } from '../json/json-pointer'
 
 /**
  * Per-parse zod messages: zod's own say "received undefined" where a client

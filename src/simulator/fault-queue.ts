@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { describeIssues, issueMessages } from './describe-issues'
+import { AdapterError } from '../errors'
 
 /** The two ingestion paths a fault can target, relative to `/web/projects/:key/`. */
 export const SimulatorEndpoint = z.enum(['batch', 'accounts/batch'])
@@ -48,7 +49,7 @@ export function parseFaults(input: unknown): { ok: true; faults: Fault[] } | { o
 /** parseFaults for code paths (options, RunningSimulator): throws with the pointer of the first problems. */
 export function faultsOrThrow(input: unknown): Fault[] {
   const parsed = parseFaults(input)
-  if (!parsed.ok) throw new Error(`invalid simulator fault: ${describeIssues(parsed.error)}`)
+  if (!parsed.ok) throw new AdapterError('INPUT_INVALID', `invalid simulator fault: ${describeIssues(parsed.error)}`)
   return parsed.faults
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { existsSync, mkdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { WorkspaceRegistry } from '../../src/mapping/workspace-registry'
+import { WorkspaceRegistry } from '../../src/workspace/workspace-registry'
 import { tempDir } from '../support/temp-dir'
 
 const ROOT = path.join(__dirname, '..', '..')
@@ -43,7 +43,7 @@ describe('mappings from a Kubernetes ConfigMap volume', () => {
 
     let reloaded: (names: string[]) => void = () => {}
     const registry = new WorkspaceRegistry(
-      { mappingsDir: dir, builtinDefaultFile: BUILTIN_DEFAULT, koalaBaseUrl: 'https://koala.test/web/projects', allowUnsignedWebhooks: true, env: { KOALA_PUBLIC_API_KEY: 'pk_default', ACME_KEY_OLD: 'pk_old', ACME_KEY_NEW: 'pk_new', BETA_KEY: 'pk_beta' } },
+      { mappingsDir: dir, builtinDefaultFile: BUILTIN_DEFAULT, koalaBaseUrl: 'https://koala.test/web/projects', admit: (workspace) => ({ workspace, notices: [] }), env: { KOALA_PUBLIC_API_KEY: 'pk_default', ACME_KEY_OLD: 'pk_old', ACME_KEY_NEW: 'pk_new', BETA_KEY: 'pk_beta' } },
       {
         notice: () => {},
         reloadFailed: (_name, file, problems) => expect.fail(`${file}: ${problems.join('; ')}`),

@@ -1,13 +1,13 @@
 import { expect } from 'chai'
 import type { z } from 'zod'
 import { entryConforms } from '../../src/koala/entry-conforms'
-import { AccountIdentifyCall, IdentifyCall, PageView, TrackEvent, type KoalaEntry } from '../../src/koala/request-schema'
+import { AccountIdentifyCall, IdentifyCall, PageView, KoalaEventEntry, type KoalaEntry } from '../../src/koala/request-schema'
 
 type Case = { endpoint: KoalaEntry['endpoint']; kind: KoalaEntry['kind']; schema: z.ZodType; base: Record<string, unknown> }
 
 const CASES: Case[] = [
-  { endpoint: 'batch', kind: 'events', schema: TrackEvent, base: { type: 'track', event: 'Signed Up', message_id: 'm1', properties: {}, sent_at: '2026-01-02T03:04:05.678Z' } },
-  { endpoint: 'accounts/batch', kind: 'events', schema: TrackEvent, base: { type: 'track', event: 'Renewed' } },
+  { endpoint: 'batch', kind: 'events', schema: KoalaEventEntry, base: { type: 'track', event: 'Signed Up', message_id: 'm1', properties: {}, sent_at: '2026-01-02T03:04:05.678Z' } },
+  { endpoint: 'accounts/batch', kind: 'events', schema: KoalaEventEntry, base: { type: 'track', event: 'Renewed' } },
   { endpoint: 'batch', kind: 'identifies', schema: IdentifyCall, base: { type: 'identify', traits: { email: 'ada@example.com', vip: true } } },
   { endpoint: 'batch', kind: 'page_views', schema: PageView, base: { type: 'page', name: 'Home', properties: { url: 'https://x' } } },
   { endpoint: 'accounts/batch', kind: 'identifies', schema: AccountIdentifyCall, base: { type: 'identify', traits: { group_id: 'g', headcount: 12 } } }

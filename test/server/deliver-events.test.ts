@@ -3,7 +3,7 @@ import pino from 'pino'
 import type { DeliveryResult, KoalaClient } from '../../src/koala/koala-client'
 import type { OutboundRequest } from '../../src/koala/request-schema'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
-import type { Workspace } from '../../src/mapping/workspace-registry'
+import type { Workspace } from '../../src/workspace/resolve-workspace'
 import { DeliveredMemory } from '../../src/server/delivered-memory'
 import { deliverEvents } from '../../src/server/deliver-events'
 import { createMetrics } from '../../src/server/metrics'
@@ -37,7 +37,7 @@ describe('delivering a door request', () => {
   const { workspace: name, compiled } = loadMappingFile(BUILTIN_DEFAULT)
   const workspace: Workspace = {
     name, file: BUILTIN_DEFAULT, compiled, koala: { baseUrl: 'http://koala.test', publicApiKey: 'k' },
-    sharedSecrets: [], tokenDigests: [], trustSignedFirstEvent: false, unsignedWebhooks: true, writeKeys: [], acceptsAnyWriteKey: false
+    secrets: { sharedSecrets: [], tokens: [], writeKeys: [] }
   }
   const events = Array.from({ length: 2000 }, (_, i) => ({ value: trackEvent(i, { context: { traits: { email: `person${i}@example.com` } } }) }))
 

@@ -8,7 +8,7 @@ describe('logger', () => {
   it('keeps serving when stdout stops reading: lines over the queue limit are dropped, nothing blocks', async () => {
     // A child logs 120 MB into a pipe nobody reads (the OS buffers ~64 KB of it), then says it is alive on stderr.
     const script = `
-      require(${JSON.stringify(path.join(ROOT, 'bin', 'swc-hook.js'))})
+      require(${JSON.stringify(path.join(ROOT, 'src', 'swc-hook.js'))})
       const { createLogger } = require(${JSON.stringify(path.join(ROOT, 'src', 'server', 'logger.ts'))})
       const logger = createLogger('info')
       const padding = 'x'.repeat(1000)

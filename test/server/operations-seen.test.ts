@@ -224,6 +224,32 @@ describe('operations you can see', function () {
       }
     })
 
+    it('follows the variable the default mapping names for its Koala key, not KOALA_PUBLIC_API_KEY', async () => {
+      const own = defaultMapping()
+      own.koala = { publicApiKey: { env: 'DEFAULT_KOALA_KEY' } }
+      // Its own variable set, KOALA_PUBLIC_API_KEY not: Koala (here `sim`, as KOALA_BASE_URL) with its key, and no local mode.
+      const real = await startHarness({ env: { DEFAULT_KOALA_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl }, files: { 'default.json': own } })
+      try {
+        expect(real.simulator).to.equal(undefined)
+        expect(real.said.join('\n')).not.to.contain('LOCAL MODE')
+        expect((await post(`${real.url}/webhook/default`, trackEvent(1))).status).to.equal(200)
+        expect(sim.requests().map((r) => r.key)).to.deep.equal([KOALA_KEY])
+      } finally {
+        await real.stop()
+      }
+      // KOALA_PUBLIC_API_KEY set, the default mapping's own variable not: local mode, saying which variable.
+      sim.reset()
+      const local = await startHarness({ env: { KOALA_PUBLIC_API_KEY: KOALA_KEY, KOALA_BASE_URL: sim.baseUrl }, files: { 'default.json': own } })
+      try {
+        expect(local.said.join('\n')).to.contain('LOCAL MODE: DEFAULT_KOALA_KEY is not set')
+        expect((await post(`${local.url}/webhook/default`, trackEvent(2))).status).to.equal(200)
+        expect(local.simulator!.requests().map((r) => r.key)).to.deep.equal(['default'])
+        expect(sim.requests()).to.deep.equal([])
+      } finally {
+        await local.stop()
+      }
+    })
+
     it('ends the start with a clear error when SIM_PORT is in use', async () => {
       const taken = createServer()
       await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve))

@@ -21,6 +21,8 @@ describe('the service as a process', function () {
   it('starts on its embedded default with no key, says where events go, and delivers to the local simulator', async () => {
     const service = await serveFresh()
     try {
+      // Ready once it names the simulator; the start-up lines after that one may come in a later chunk.
+      await until(() => service.output().includes('the Tracking API takes ANY write key'), { what: 'the start-up lines, to the last notice' })
       expect(service.output()).to.contain('LOCAL MODE: KOALA_PUBLIC_API_KEY is not set')
       expect(service.output()).to.contain('To send to Koala: KOALA_PUBLIC_API_KEY=')
       expect(service.output()).to.contain('accepts UNSIGNED requests (insecure local mode)')

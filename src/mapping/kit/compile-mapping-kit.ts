@@ -52,7 +52,8 @@
  *     write UTC, whatever zone the process runs in. Segment uses its process's zone, so
  *     both agree where that is UTC; elsewhere transform() depends on the machine.
  */
-import { childPointer, MappingError } from '../../errors'
+import { MappingError } from '../../errors'
+import { childPointer } from '../../json/json-pointer'
 import { isRecord, realTypeOf } from './copy-value'
 import { didYouMean } from './did-you-mean'
 import {

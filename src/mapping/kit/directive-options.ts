@@ -4,7 +4,8 @@
  * every event; `{"@if": {..., "thn": 1}}` silently yields nothing), so here every option
  * key must be known, and each error points at the offending key.
  */
-import { childPointer, MappingError } from '../../errors'
+import { MappingError } from '../../errors'
+import { childPointer } from '../../json/json-pointer'
 import { isRecord } from './copy-value'
 import { didYouMean } from './did-you-mean'
 

@@ -2,7 +2,8 @@
  * Directives that choose between or reshape values: @if, @coalesce, @arrayPath, @merge,
  * @flatten, @transform, @excludeWhenNull.
  */
-import { childPointer, MappingError } from '../../errors'
+import { MappingError } from '../../errors'
+import { childPointer } from '../../json/json-pointer'
 import { compilePath } from './compile-path'
 import { assignOwn, isRecord, nullsToUndefined, realTypeOf, removeUndefinedDeep } from './copy-value'
 import {

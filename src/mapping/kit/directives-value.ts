@@ -3,7 +3,8 @@
  * Where Segment decides something from the mapping itself (`if (opts.value)`), the
  * decision is taken here at compile time; only data-dependent work is left in the closures.
  */
-import { childPointer, MappingError } from '../../errors'
+import { MappingError } from '../../errors'
+import { childPointer } from '../../json/json-pointer'
 import { compileDataPath, compilePath, stripRoot } from './compile-path'
 import { compileDataTemplate, compileTemplate, type TemplateRenderer } from './compile-template'
 import { realTypeOf } from './copy-value'

@@ -1,15 +1,17 @@
+import { AdapterError } from '../../errors'
+
 /**
  * Runtime failures of a compiled mapping. They exist so a caller can tell "this event
  * made the mapping fail, as it would have in Segment's transform()" from a bug.
  */
 
 /** A runtime failure where Segment's transform() would throw; `pointer` locates the directive in the mapping file. */
-export class MappingEvalError extends Error {
+export class MappingEvalError extends AdapterError {
   readonly pointer: string
   readonly detail: string
 
   constructor(pointer: string, detail: string, options?: { cause?: unknown }) {
-    super(`${pointer === '' ? '/' : pointer}: ${detail}`, options)
+    super('MAPPING_FAILED', `${pointer === '' ? '/' : pointer}: ${detail}`, options)
     this.name = 'MappingEvalError'
     this.pointer = pointer
     this.detail = detail
@@ -20,9 +22,9 @@ export class MappingEvalError extends Error {
  * Thrown by the value walkers (which know nothing of pointers) when data nests deeper
  * than they will follow; the resolver that called them turns it into a MappingEvalError.
  */
-export class NestingTooDeepError extends Error {
+export class NestingTooDeepError extends AdapterError {
   constructor(limit: number) {
-    super(`data nested deeper than ${limit} levels (or cyclic)`)
+    super('MAPPING_FAILED', `data nested deeper than ${limit} levels (or cyclic)`)
     this.name = 'NestingTooDeepError'
   }
 }

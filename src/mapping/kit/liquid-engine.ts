@@ -6,6 +6,7 @@
  * when it is parsed), and dates are read and written in UTC whatever zone the process runs in.
  */
 import { Liquid, type FilterImplOptions } from 'liquidjs'
+import { AdapterError } from '../../errors'
 
 /** Segment's limit on a template's length; longer ones fail every event there. */
 export const MAX_LIQUID_TEMPLATE_LENGTH = 1000
@@ -42,9 +43,9 @@ export const DISABLED_LIQUID_FILTERS: readonly string[] = Object.freeze([
 ])
 
 /** Thrown while parsing a template that uses a tag Segment disables. */
-export class DisabledLiquidTagError extends Error {
+export class DisabledLiquidTagError extends AdapterError {
   constructor(readonly tag: string) {
-    super(`tag "${tag}" is disabled`)
+    super('MAPPING_INVALID', `tag "${tag}" is disabled`)
     this.name = 'DisabledLiquidTagError'
   }
 }
@@ -89,7 +90,7 @@ function createEngine(): Liquid {
  */
 function readZonelessDatesAsUtc(engine: Liquid, name: string): void {
   const original = engine.filters[name] as FilterImplOptions
-  if (typeof original !== 'function') throw new Error(`liquidjs has no plain "${name}" filter to wrap`)
+  if (typeof original !== 'function') throw new AdapterError('INTERNAL', `liquidjs has no plain "${name}" filter to wrap`)
   engine.registerFilter(name, function (this: unknown, value: unknown, ...args: unknown[]) {
     const input = typeof value === 'string' && ZONELESS_ISO_DATE_TIME.test(value) ? `${value.replace(' ', 'T')}Z` : value
     return original.call(this as never, input, ...(args as never[]))

@@ -1,7 +1,10 @@
 // Lets Node require TypeScript sources with no build step: each .ts file is
 // transpiled by swc as it is required (type checking is `npm test`'s job, with tsc).
-// Used by the CLI, and preloaded (`node -r ./bin/swc-hook.js`) by the benchmarks,
-// so that both sides of every comparison run the same way.
+// Installed by the replay's thread entries when they run from sources (a thread does not
+// inherit the main thread's hook), and preloaded (`node -r ./src/swc-hook.js`) by the
+// benchmarks, so that both sides of every comparison run the same way. It sits at the
+// bottom of src/, which the entries and bin/ both look down to; a development tool, it
+// is left out of dist/ (tsconfig.build.json), as @swc/core is a development dependency.
 //
 // Why not ts-node, as in the tests: ts-node loads TypeScript's compiler (49 MB)
 // just to read tsconfig.json, and its REPL module loads node:domain, which slows

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { childPointer, pointerOf } from '../src/errors'
+import { childPointer, pointerOf } from '../../src/json/json-pointer'
 
 describe('JSON pointers', () => {
   it('escape "~" and "/" in each token, as RFC 6901 says', () => {
