@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   KOALA_REJECTED: 'Koala refused events for good (400, 413, 422): its verdict on the events themselves',
   KOALA_MISCONFIGURED: 'Koala refused our key or URL (401, 403, 404, other 4xx): our configuration is wrong, not the events',
   WRITE_FAILED: 'a file the replay writes (dead letters, checkpoint) could not be written: a full disk, a quota, permissions',
+  QUEUE_FULL: 'the queue store holds its QUEUE_MAX_ENTRIES or QUEUE_MAX_BYTES: nothing of the request was stored',
+  QUEUE_WRITE_FAILED: 'the queue store (its disk or database) refused a write: nothing of the request was stored',
   INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 

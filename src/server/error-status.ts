@@ -21,5 +21,8 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   KOALA_UNAVAILABLE: 503,
   // The replay's own files; the server never raises it, but a full disk is worth a resend.
   WRITE_FAILED: 503,
+  // Queue mode stored nothing of the request: Segment and analytics-node send it again.
+  QUEUE_FULL: 503,
+  QUEUE_WRITE_FAILED: 503,
   INTERNAL: 500
 }

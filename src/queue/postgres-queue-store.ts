@@ -1,0 +1,288 @@
+import { Pool } from 'pg'
+import { AdapterError } from '../errors'
+import { GroupCommit } from './group-commit'
+import { requestPrefix } from './leased-request'
+import { queueFull, queueWriteFailed } from './queue-errors'
+import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
+import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
+import { ensurePostgresSchema, postgresTables, type PostgresTables } from './postgres-schema'
+import { moveToDeadLetters, removeEntries, setTotals, writeHoldingTotals } from './postgres-writes'
+import { buildWorkspaceStatus } from './workspace-status'
+
+type Append = { workspace: string; entries: readonly QueueEntryInput[] }
+
+/**
+ * The shared store: several replicas on one PostgreSQL. Every write transaction first locks
+ * the one `totals` row, which serialises the writes (appends, settling) of all replicas:
+ * the limits are checked against exact totals, and a person's row is never dropped while
+ * another transaction adds an entry for that person. Leasing takes no such lock: it claims
+ * people rows with FOR UPDATE SKIP LOCKED in one statement, so two replicas never hold the
+ * same person.
+ */
+export class PostgresQueueStore implements QueueStore {
+  readonly kind = 'postgres'
+  private readonly t: PostgresTables
+  private readonly appends: GroupCommit<Append, number[]>
+  private appendsCommitted = 0
+  private takeovers = 0
+
+  private constructor(
+    private readonly pool: Pool,
+    private readonly settings: QueueStoreSettings
+  ) {
+    this.t = postgresTables(settings.schema)
+    this.appends = new GroupCommit((group) => this.commitAppends(group), settings.groupWindowMs)
+  }
+
+  /** Connects and creates the tables when missing; CONFIG_INVALID when the database cannot be reached. */
+  static async open(url: string, options: QueueStoreOptions = {}): Promise<PostgresQueueStore> {
+    const settings = QueueStoreOptions.parse(options)
+    const pool = new Pool({ connectionString: url, max: settings.poolSize })
+    // An idle connection the server drops must not crash the process; the next query reports it.
+    pool.on('error', () => undefined)
+    try {
+      const client = await pool.connect()
+      try {
+        await ensurePostgresSchema(client, settings.schema)
+      } finally {
+        client.release()
+      }
+    } catch (error) {
+      await pool.end().catch(() => undefined)
+      const code = (error as { code?: unknown }).code
+      throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot use the queue's PostgreSQL database: ${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`)
+    }
+    return new PostgresQueueStore(pool, settings)
+  }
+
+  get counters(): QueueCounters {
+    return { commits: this.appends.commits, appends: this.appendsCommitted, takeovers: this.takeovers }
+  }
+
+  async append(workspace: string, entries: readonly QueueEntryInput[]): Promise<number[]> {
+    if (entries.length === 0) return []
+    return this.appends.submit({ workspace, entries })
+  }
+
+  private async commitAppends(group: Append[]): Promise<Array<number[] | Error>> {
+    const { maxEntries, maxBytes } = this.settings
+    const outcomes: Array<number[] | Error> = []
+    const columns: unknown[][] = [[], [], [], [], [], [], [], []]
+    const counts: number[] = []
+    await writeHoldingTotals(this.pool, this.t, 'a write', async (client, totals) => {
+      for (const { workspace, entries } of group) {
+        const sizes = entries.map(entryBytes)
+        const bytes = sizes.reduce((sum, size) => sum + size, 0)
+        if (totals.entries + entries.length > maxEntries) outcomes.push(queueFull('entries', maxEntries))
+        else if (totals.bytes + bytes > maxBytes) outcomes.push(queueFull('bytes', maxBytes))
+        else {
+          entries.forEach((entry, i) => {
+            const row = [workspace, endpointOfKey(entry.key), entry.key, entry.kind, entry.text, entry.bodyFields ?? null, entry.messageId ?? null, sizes[i]]
+            row.forEach((value, column) => columns[column].push(value))
+          })
+          totals.entries += entries.length
+          totals.bytes += bytes
+          outcomes.push([])
+          counts.push(entries.length)
+        }
+      }
+      if (counts.length === 0) return
+      const now = this.settings.now()
+      // One statement for the whole group; ids come from the sequence in row order.
+      const inserted = await client.query<{ id: string; workspace: string; who: string }>(
+        `INSERT INTO ${this.t.entries} (workspace, endpoint, who, kind, entry, body_fields, message_id, bytes, enqueued_at)
+         SELECT *, $9::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
+         RETURNING id, workspace, who`,
+        [...columns, now]
+      )
+      await client.query(
+        `INSERT INTO ${this.t.people} (workspace, who, first_id, next_attempt_at)
+         SELECT workspace, who, MIN(id), $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(workspace, who, id) GROUP BY workspace, who
+         ON CONFLICT (workspace, who) DO NOTHING`,
+        [inserted.rows.map((row) => row.workspace), inserted.rows.map((row) => row.who), inserted.rows.map((row) => row.id), now]
+      )
+      await client.query(`UPDATE ${this.t.totals} SET entries = $1, bytes = $2`, [totals.entries, totals.bytes])
+      const ids = inserted.rows.map((row) => Number(row.id)).sort((a, b) => a - b)
+      let next = 0
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i]
+        if (outcome instanceof Error) continue
+        const count = counts.shift()!
+        outcomes[i] = ids.slice(next, next + count)
+        next += count
+      }
+    })
+    this.appendsCommitted += outcomes.filter((outcome) => !(outcome instanceof Error)).length
+    return outcomes
+  }
+
+  async lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]> {
+    const now = options.now ?? this.settings.now()
+    const expiresAt = now + options.leaseMs
+    const claimed = await this.query<{ workspace: string; who: string; first_id: string; previous: string | null }>(
+      'a lease',
+      `WITH picked AS (
+         SELECT workspace, who, owner AS previous FROM ${this.t.people} p
+         WHERE next_attempt_at <= $1 AND (owner IS NULL OR expires_at <= $1)
+           AND NOT EXISTS (SELECT 1 FROM ${this.t.paused} z WHERE z.workspace = p.workspace)
+         ORDER BY first_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+       UPDATE ${this.t.people} p SET owner = $3, expires_at = $4 FROM picked
+       WHERE p.workspace = picked.workspace AND p.who = picked.who
+       RETURNING p.workspace, p.who, p.first_id, picked.previous`,
+      [now, options.maxPeople, owner, expiresAt]
+    )
+    if (claimed.length === 0) return []
+    claimed.sort((a, b) => Number(a.first_id) - Number(b.first_id))
+    const rows = await this.query<QueuedEntryRow>(
+      'a lease',
+      `SELECT e.* FROM unnest($1::text[], $2::text[]) AS p(workspace, who)
+       CROSS JOIN LATERAL (SELECT ${ENTRY_COLUMNS} FROM ${this.t.entries} e WHERE e.workspace = p.workspace AND e.who = p.who ORDER BY id LIMIT $3) e
+       ORDER BY e.id`,
+      [claimed.map((row) => row.workspace), claimed.map((row) => row.who), options.maxPerKind * KINDS_PER_REQUEST]
+    )
+    const byPerson = new Map<string, QueuedEntryRow[]>()
+    for (const row of rows) {
+      const key = JSON.stringify([row.workspace, row.who])
+      const list = byPerson.get(key)
+      if (list === undefined) byPerson.set(key, [row])
+      else list.push(row)
+    }
+    const leased: LeasedPerson[] = []
+    for (const person of claimed) {
+      const entries = byPerson.get(JSON.stringify([person.workspace, person.who]))
+      // Settled by a stale owner between the two statements: nothing left to send.
+      if (entries === undefined) continue
+      const takenOver = person.previous !== null
+      if (takenOver) this.takeovers++
+      const prefix = requestPrefix(entries.map(toQueuedEntry), options.maxPerKind)
+      leased.push({ workspace: person.workspace, endpoint: endpointOfKey(person.who), key: person.who, entries: prefix, expiresAt, takenOver })
+    }
+    return leased
+  }
+
+  async ack(owner: string, ids: readonly number[]): Promise<void> {
+    await writeHoldingTotals(this.pool, this.t, 'an acknowledgement', (client, totals) => removeEntries(client, this.t, totals, owner, ids))
+  }
+
+  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string): Promise<void> {
+    await writeHoldingTotals(this.pool, this.t, 'a retry', async (client) => {
+      await client.query(`UPDATE ${this.t.entries} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`, [ids, reason])
+      // A stale owner (its lease taken over) does not delay the new owner's person.
+      await client.query(
+        `UPDATE ${this.t.people} p SET next_attempt_at = $2, owner = NULL, expires_at = NULL
+         FROM (SELECT DISTINCT workspace, who FROM ${this.t.entries} WHERE id = ANY($1::bigint[])) x
+         WHERE p.workspace = x.workspace AND p.who = x.who AND (p.owner = $3 OR p.owner IS NULL)`,
+        [ids, atMs, owner]
+      )
+    })
+  }
+
+  async deadLetter(owner: string, ids: readonly number[], reason: string): Promise<void> {
+    await writeHoldingTotals(this.pool, this.t, 'dead letters', async (client, totals) => {
+      await moveToDeadLetters(client, this.t, ids, reason, this.settings.now())
+      await removeEntries(client, this.t, totals, owner, ids)
+    })
+  }
+
+  async sweepExpired(maxAgeMs: number): Promise<number> {
+    const now = this.settings.now()
+    let swept = 0
+    await writeHoldingTotals(this.pool, this.t, 'dead letters', async (client, totals) => {
+      const expired = await client.query<{ id: string }>(
+        `SELECT e.id FROM ${this.t.entries} e JOIN ${this.t.people} p ON p.workspace = e.workspace AND p.who = e.who
+         WHERE e.enqueued_at < $1 AND (p.owner IS NULL OR p.expires_at <= $2) ORDER BY e.id`,
+        [now - maxAgeMs, now]
+      )
+      const ids = expired.rows.map((row) => Number(row.id))
+      if (ids.length === 0) return
+      await moveToDeadLetters(client, this.t, ids, `expired: waited over ${maxAgeMs} ms`, now)
+      await removeEntries(client, this.t, totals, null, ids)
+      swept = ids.length
+    })
+    return swept
+  }
+
+  async pauseWorkspace(workspace: string, reason: string): Promise<void> {
+    await this.query(
+      'a pause',
+      `INSERT INTO ${this.t.paused} (workspace, reason, paused_at) VALUES ($1, $2, $3)
+       ON CONFLICT (workspace) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at`,
+      [workspace, reason, this.settings.now()]
+    )
+  }
+
+  async resumeWorkspace(workspace: string): Promise<void> {
+    await this.query('a resume', `DELETE FROM ${this.t.paused} WHERE workspace = $1`, [workspace])
+  }
+
+  async status(): Promise<QueueStatus> {
+    const [waiting, dead, paused] = await Promise.all([
+      this.query('a status', `SELECT workspace, COUNT(*) AS depth, SUM(bytes) AS bytes, MIN(enqueued_at) AS oldest FROM ${this.t.entries} GROUP BY workspace`),
+      this.query('a status', `SELECT workspace, COUNT(*) AS count FROM ${this.t.deadLetters} GROUP BY workspace`),
+      this.query('a status', `SELECT workspace, reason FROM ${this.t.paused}`)
+    ])
+    return buildWorkspaceStatus(waiting as never, dead as never, paused as never, this.settings.now())
+  }
+
+  async listDeadLetters(options: { workspace?: string; limit: number }): Promise<DeadLetter[]> {
+    const rows = await this.query<DeadLetterRow>(
+      'a listing',
+      `SELECT entry_id AS id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, reason, dead_at
+       FROM ${this.t.deadLetters} WHERE ($1::text IS NULL OR workspace = $1) ORDER BY id LIMIT $2`,
+      [options.workspace ?? null, options.limit]
+    )
+    return rows.map(toDeadLetter)
+  }
+
+  async retryDeadLetters(options: { workspace?: string }): Promise<number> {
+    let moved = 0
+    await writeHoldingTotals(this.pool, this.t, 'a retry of dead letters', async (client, totals) => {
+      // Back under their first id: each goes back to its place in its person's order. The age restarts, or the sweep would take them at once.
+      const back = await client.query<{ workspace: string; who: string; entry_id: string; bytes: number }>(
+        `WITH gone AS (DELETE FROM ${this.t.deadLetters} WHERE ($1::text IS NULL OR workspace = $1) RETURNING *)
+         INSERT INTO ${this.t.entries} (id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes)
+         SELECT entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, $2, 0, bytes FROM gone
+         RETURNING workspace, who, id AS entry_id, bytes`,
+        [options.workspace ?? null, this.settings.now()]
+      )
+      moved = back.rows.length
+      if (moved === 0) return
+      await client.query(
+        `INSERT INTO ${this.t.people} (workspace, who, first_id, next_attempt_at)
+         SELECT workspace, who, MIN(id), $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(workspace, who, id) GROUP BY workspace, who
+         ON CONFLICT (workspace, who) DO UPDATE SET first_id = LEAST(${this.t.people}.first_id, excluded.first_id)`,
+        [back.rows.map((row) => row.workspace), back.rows.map((row) => row.who), back.rows.map((row) => row.entry_id), this.settings.now()]
+      )
+      await setTotals(client, this.t, totals, moved, back.rows.reduce((sum, row) => sum + row.bytes, 0))
+    })
+    return moved
+  }
+
+  async purge(options: { workspace: string }): Promise<{ entries: number; deadLetters: number }> {
+    const purged = { entries: 0, deadLetters: 0 }
+    await writeHoldingTotals(this.pool, this.t, 'a purge', async (client, totals) => {
+      const gone = await client.query<{ bytes: number }>(`DELETE FROM ${this.t.entries} WHERE workspace = $1 RETURNING bytes`, [options.workspace])
+      await client.query(`DELETE FROM ${this.t.people} WHERE workspace = $1`, [options.workspace])
+      const dead = await client.query(`DELETE FROM ${this.t.deadLetters} WHERE workspace = $1`, [options.workspace])
+      await setTotals(client, this.t, totals, -gone.rows.length, -gone.rows.reduce((sum, row) => sum + row.bytes, 0))
+      purged.entries = gone.rows.length
+      purged.deadLetters = dead.rowCount ?? 0
+    })
+    return purged
+  }
+
+  async close(): Promise<void> {
+    await this.appends.drain()
+    await this.pool.end()
+  }
+
+  /** One statement on its own; what the database refuses becomes QUEUE_WRITE_FAILED. */
+  private async query<Row extends object = Record<string, unknown>>(what: string, sql: string, params: unknown[] = []): Promise<Row[]> {
+    try {
+      return (await this.pool.query<Row>(sql, params)).rows
+    } catch (error) {
+      throw queueWriteFailed(what, error)
+    }
+  }
+}

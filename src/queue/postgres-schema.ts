@@ -1,0 +1,85 @@
+import type { PoolClient } from 'pg'
+
+/** The store's table names in its schema, quoted for SQL. */
+export type PostgresTables = { entries: string; people: string; deadLetters: string; paused: string; totals: string }
+
+export function postgresTables(schema: string): PostgresTables {
+  const table = (name: string) => `"${schema}"."queue_${name}"`
+  return { entries: table('entries'), people: table('people'), deadLetters: table('dead_letters'), paused: table('paused'), totals: table('totals') }
+}
+
+/** An advisory lock key (any fixed number): replicas starting together create the tables one at a time. */
+const SCHEMA_LOCK = 7_140_515
+
+/**
+ * Creates the schema and tables when missing, as SQLITE_SCHEMA lays them out (see there
+ * for what each holds), in one transaction under an advisory lock: two replicas starting
+ * at once would otherwise both try to create them and one would fail.
+ */
+export async function ensurePostgresSchema(client: PoolClient, schema: string): Promise<void> {
+  const t = postgresTables(schema)
+  await client.query('BEGIN')
+  try {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])
+    await client.query(`
+      CREATE SCHEMA IF NOT EXISTS "${schema}";
+      CREATE TABLE IF NOT EXISTS ${t.entries} (
+        id BIGSERIAL PRIMARY KEY,
+        workspace TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        body_fields TEXT,
+        message_id TEXT,
+        enqueued_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        bytes INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS queue_entries_person ON ${t.entries} (workspace, who, id);
+      CREATE INDEX IF NOT EXISTS queue_entries_enqueued ON ${t.entries} (enqueued_at);
+      CREATE TABLE IF NOT EXISTS ${t.people} (
+        workspace TEXT NOT NULL,
+        who TEXT NOT NULL,
+        first_id BIGINT NOT NULL,
+        next_attempt_at BIGINT NOT NULL,
+        owner TEXT,
+        expires_at BIGINT,
+        PRIMARY KEY (workspace, who)
+      );
+      CREATE INDEX IF NOT EXISTS queue_people_first ON ${t.people} (first_id);
+      CREATE TABLE IF NOT EXISTS ${t.deadLetters} (
+        id BIGSERIAL PRIMARY KEY,
+        entry_id BIGINT NOT NULL,
+        workspace TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        who TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        entry TEXT NOT NULL,
+        body_fields TEXT,
+        message_id TEXT,
+        enqueued_at BIGINT NOT NULL,
+        attempts INTEGER NOT NULL,
+        bytes INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        dead_at BIGINT NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS queue_dead_letters_workspace ON ${t.deadLetters} (workspace, id);
+      CREATE TABLE IF NOT EXISTS ${t.paused} (
+        workspace TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        paused_at BIGINT NOT NULL
+      );
+      CREATE TABLE IF NOT EXISTS ${t.totals} (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        entries BIGINT NOT NULL,
+        bytes BIGINT NOT NULL
+      );
+      INSERT INTO ${t.totals} (id, entries, bytes) VALUES (1, 0, 0) ON CONFLICT DO NOTHING;`)
+    await client.query('COMMIT')
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  }
+}

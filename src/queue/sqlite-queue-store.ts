@@ -1,0 +1,269 @@
+import Database from 'better-sqlite3'
+import { AdapterError } from '../errors'
+import { GroupCommit } from './group-commit'
+import { requestPrefix } from './leased-request'
+import { queueFull, queueWriteFailed } from './queue-errors'
+import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
+import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
+import { SQLITE_SCHEMA } from './sqlite-schema'
+import { buildWorkspaceStatus } from './workspace-status'
+
+type Append = { workspace: string; entries: readonly QueueEntryInput[] }
+type Person = { workspace: string; who: string }
+/** Ids as one JSON parameter: `id IN (SELECT value FROM json_each(?))` takes any number of them. */
+const IDS = 'SELECT value FROM json_each(@ids)'
+
+/**
+ * The embedded store: one SQLite file, one process. WAL with synchronous=FULL, so a
+ * commit is on disk when it returns; each group of appends is one transaction.
+ * better-sqlite3 is synchronous: a commit holds the event loop for its fsync, and the
+ * requests read meanwhile form the next group.
+ */
+export class SqliteQueueStore implements QueueStore {
+  readonly kind = 'sqlite'
+  private readonly db: Database.Database
+  private readonly settings: QueueStoreSettings
+  private readonly appends: GroupCommit<Append, number[]>
+  private readonly insertEntry: Database.Statement
+  private readonly insertPerson: Database.Statement
+  private appendsCommitted = 0
+  private takeovers = 0
+
+  constructor(readonly file: string, options: QueueStoreOptions = {}) {
+    this.settings = QueueStoreOptions.parse(options)
+    try {
+      this.db = new Database(file)
+      this.db.pragma('journal_mode = WAL')
+      this.db.pragma('synchronous = FULL')
+      this.db.pragma('busy_timeout = 5000')
+      this.db.exec(SQLITE_SCHEMA)
+    } catch (error) {
+      throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot open the SQLite queue ${file}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+    this.insertEntry = this.db.prepare(
+      'INSERT INTO queue_entries (workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
+    )
+    this.insertPerson = this.db.prepare('INSERT INTO queue_people (workspace, who, first_id, next_attempt_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+    this.appends = new GroupCommit((group) => this.commitAppends(group), this.settings.groupWindowMs)
+  }
+
+  get counters(): QueueCounters {
+    return { commits: this.appends.commits, appends: this.appendsCommitted, takeovers: this.takeovers }
+  }
+
+  async append(workspace: string, entries: readonly QueueEntryInput[]): Promise<number[]> {
+    if (entries.length === 0) return []
+    return this.appends.submit({ workspace, entries })
+  }
+
+  private commitAppends(group: Append[]): Array<number[] | Error> {
+    const { maxEntries, maxBytes } = this.settings
+    const now = this.settings.now()
+    const insert = this.insertEntry
+    const person = this.insertPerson
+    const outcomes: Array<number[] | Error> = []
+    const commit = this.db.transaction(() => {
+      outcomes.length = 0
+      const totals = this.db.prepare('SELECT entries, bytes FROM queue_totals').get() as { entries: number; bytes: number }
+      for (const { workspace, entries } of group) {
+        const sizes = entries.map(entryBytes)
+        const bytes = sizes.reduce((sum, size) => sum + size, 0)
+        if (totals.entries + entries.length > maxEntries) outcomes.push(queueFull('entries', maxEntries))
+        else if (totals.bytes + bytes > maxBytes) outcomes.push(queueFull('bytes', maxBytes))
+        else {
+          const ids = entries.map((entry, i) => {
+            const id = Number(insert.run(workspace, endpointOfKey(entry.key), entry.key, entry.kind, entry.text, entry.bodyFields ?? null, entry.messageId ?? null, now, sizes[i]).lastInsertRowid)
+            person.run(workspace, entry.key, id, now)
+            return id
+          })
+          totals.entries += entries.length
+          totals.bytes += bytes
+          outcomes.push(ids)
+        }
+      }
+      this.db.prepare('UPDATE queue_totals SET entries = ?, bytes = ?').run(totals.entries, totals.bytes)
+    })
+    try {
+      commit.immediate()
+    } catch (error) {
+      throw queueWriteFailed('a write', error)
+    }
+    this.appendsCommitted += outcomes.filter((outcome) => !(outcome instanceof Error)).length
+    return outcomes
+  }
+
+  async lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]> {
+    const now = options.now ?? this.settings.now()
+    const expiresAt = now + options.leaseMs
+    const due = this.db.prepare(`
+      SELECT workspace, who, owner FROM queue_people p
+      WHERE next_attempt_at <= @now AND (owner IS NULL OR expires_at <= @now)
+        AND NOT EXISTS (SELECT 1 FROM queue_paused z WHERE z.workspace = p.workspace)
+      ORDER BY first_id LIMIT @limit`)
+    const take = this.db.prepare('UPDATE queue_people SET owner = ?, expires_at = ? WHERE workspace = ? AND who = ?')
+    const oldest = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM queue_entries WHERE workspace = ? AND who = ? ORDER BY id LIMIT ?`)
+    const leased: LeasedPerson[] = []
+    this.write('a lease', () => {
+      for (const person of due.all({ now, limit: options.maxPeople }) as Array<Person & { owner: string | null }>) {
+        const rows = oldest.all(person.workspace, person.who, options.maxPerKind * KINDS_PER_REQUEST) as QueuedEntryRow[]
+        if (rows.length === 0) {
+          this.db.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?').run(person.workspace, person.who)
+          continue
+        }
+        take.run(owner, expiresAt, person.workspace, person.who)
+        const takenOver = person.owner !== null
+        if (takenOver) this.takeovers++
+        const entries = requestPrefix(rows.map(toQueuedEntry), options.maxPerKind)
+        leased.push({ workspace: person.workspace, endpoint: endpointOfKey(person.who), key: person.who, entries, expiresAt, takenOver })
+      }
+    })
+    return leased
+  }
+
+  async ack(owner: string, ids: readonly number[]): Promise<void> {
+    this.write('an acknowledgement', () => this.removeEntries(owner, ids))
+  }
+
+  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string): Promise<void> {
+    this.write('a retry', () => {
+      const people = this.peopleOf(ids)
+      this.db.prepare(`UPDATE queue_entries SET attempts = attempts + 1, last_error = @reason WHERE id IN (${IDS})`).run({ ids: JSON.stringify(ids), reason })
+      // A stale owner (its lease taken over) does not delay the new owner's person.
+      const delay = this.db.prepare('UPDATE queue_people SET next_attempt_at = ?, owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND (owner = ? OR owner IS NULL)')
+      for (const person of people) delay.run(atMs, person.workspace, person.who, owner)
+    })
+  }
+
+  async deadLetter(owner: string, ids: readonly number[], reason: string): Promise<void> {
+    this.write('dead letters', () => {
+      this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
+      this.removeEntries(owner, ids)
+    })
+  }
+
+  async sweepExpired(maxAgeMs: number): Promise<number> {
+    const now = this.settings.now()
+    let swept = 0
+    this.write('dead letters', () => {
+      const ids = (
+        this.db
+          .prepare(`SELECT e.id FROM queue_entries e JOIN queue_people p ON p.workspace = e.workspace AND p.who = e.who
+            WHERE e.enqueued_at < ? AND (p.owner IS NULL OR p.expires_at <= ?) ORDER BY e.id`)
+          .all(now - maxAgeMs, now) as Array<{ id: number }>
+      ).map((row) => row.id)
+      if (ids.length === 0) return
+      const reason = `expired: waited over ${maxAgeMs} ms`
+      this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
+      this.removeEntries(null, ids)
+      swept = ids.length
+    })
+    return swept
+  }
+
+  async pauseWorkspace(workspace: string, reason: string): Promise<void> {
+    this.write('a pause', () => this.db.prepare('INSERT OR REPLACE INTO queue_paused (workspace, reason, paused_at) VALUES (?, ?, ?)').run(workspace, reason, this.settings.now()))
+  }
+
+  async resumeWorkspace(workspace: string): Promise<void> {
+    this.write('a resume', () => this.db.prepare('DELETE FROM queue_paused WHERE workspace = ?').run(workspace))
+  }
+
+  async status(): Promise<QueueStatus> {
+    const waiting = this.db.prepare('SELECT workspace, COUNT(*) AS depth, SUM(bytes) AS bytes, MIN(enqueued_at) AS oldest FROM queue_entries GROUP BY workspace').all()
+    const dead = this.db.prepare('SELECT workspace, COUNT(*) AS count FROM queue_dead_letters GROUP BY workspace').all()
+    const paused = this.db.prepare('SELECT workspace, reason FROM queue_paused').all()
+    return buildWorkspaceStatus(waiting as never, dead as never, paused as never, this.settings.now())
+  }
+
+  async listDeadLetters(options: { workspace?: string; limit: number }): Promise<DeadLetter[]> {
+    const rows = this.db
+      .prepare(`SELECT entry_id AS id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, reason, dead_at
+        FROM queue_dead_letters WHERE (@workspace IS NULL OR workspace = @workspace) ORDER BY id LIMIT @limit`)
+      .all({ workspace: options.workspace ?? null, limit: options.limit }) as DeadLetterRow[]
+    return rows.map(toDeadLetter)
+  }
+
+  async retryDeadLetters(options: { workspace?: string }): Promise<number> {
+    const params = { workspace: options.workspace ?? null, now: this.settings.now() }
+    const which = '(@workspace IS NULL OR workspace = @workspace)'
+    let moved = 0
+    this.write('a retry of dead letters', () => {
+      // Back under their first id: each goes back to its place in its person's order. The age restarts, or the sweep would take them at once.
+      moved = this.db
+        .prepare(`INSERT INTO queue_entries (id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes)
+          SELECT entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, @now, 0, bytes FROM queue_dead_letters WHERE ${which} ORDER BY id`)
+        .run(params).changes
+      this.db
+        .prepare(`INSERT INTO queue_people (workspace, who, first_id, next_attempt_at)
+          SELECT workspace, who, MIN(entry_id), @now FROM queue_dead_letters WHERE ${which} GROUP BY workspace, who
+          ON CONFLICT (workspace, who) DO UPDATE SET first_id = MIN(first_id, excluded.first_id)`)
+        .run(params)
+      this.db.prepare(`UPDATE queue_totals SET entries = entries + (SELECT COUNT(*) FROM queue_dead_letters WHERE ${which}),
+        bytes = bytes + (SELECT COALESCE(SUM(bytes), 0) FROM queue_dead_letters WHERE ${which})`).run(params)
+      this.db.prepare(`DELETE FROM queue_dead_letters WHERE ${which}`).run(params)
+    })
+    return moved
+  }
+
+  async purge(options: { workspace: string }): Promise<{ entries: number; deadLetters: number }> {
+    const purged = { entries: 0, deadLetters: 0 }
+    this.write('a purge', () => {
+      const gone = this.db.prepare('DELETE FROM queue_entries WHERE workspace = ? RETURNING bytes').all(options.workspace) as Array<{ bytes: number }>
+      this.subtractTotals(gone)
+      this.db.prepare('DELETE FROM queue_people WHERE workspace = ?').run(options.workspace)
+      purged.entries = gone.length
+      purged.deadLetters = this.db.prepare('DELETE FROM queue_dead_letters WHERE workspace = ?').run(options.workspace).changes
+    })
+    return purged
+  }
+
+  async close(): Promise<void> {
+    await this.appends.drain()
+    this.db.close()
+  }
+
+  /** Runs `work` as one immediate transaction; what SQLite refuses becomes QUEUE_WRITE_FAILED. */
+  private write(what: string, work: () => void): void {
+    try {
+      this.db.transaction(work).immediate()
+    } catch (error) {
+      if (error instanceof AdapterError) throw error
+      throw queueWriteFailed(what, error)
+    }
+  }
+
+  private peopleOf(ids: readonly number[]): Person[] {
+    return this.db.prepare(`SELECT DISTINCT workspace, who FROM queue_entries WHERE id IN (${IDS})`).all({ ids: JSON.stringify(ids) }) as Person[]
+  }
+
+  private moveToDeadLetters(where: string, params: Record<string, unknown>): void {
+    this.db
+      .prepare(`INSERT INTO queue_dead_letters (entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, reason, dead_at)
+        SELECT id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, @reason, @now FROM queue_entries WHERE ${where} ORDER BY id`)
+      .run({ ...params, now: this.settings.now() })
+  }
+
+  /** Deletes entries, then updates their people: gone when empty, else their new oldest entry, and `owner`'s lease (null: any lease) ended. */
+  private removeEntries(owner: string | null, ids: readonly number[]): void {
+    const people = this.peopleOf(ids)
+    this.subtractTotals(this.db.prepare(`DELETE FROM queue_entries WHERE id IN (${IDS}) RETURNING bytes`).all({ ids: JSON.stringify(ids) }) as Array<{ bytes: number }>)
+    const first = this.db.prepare('SELECT MIN(id) AS id FROM queue_entries WHERE workspace = ? AND who = ?')
+    const drop = this.db.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?')
+    const update = this.db.prepare(`UPDATE queue_people SET first_id = @first,
+      owner = CASE WHEN @owner IS NULL OR owner = @owner THEN NULL ELSE owner END,
+      expires_at = CASE WHEN @owner IS NULL OR owner = @owner THEN NULL ELSE expires_at END
+      WHERE workspace = @workspace AND who = @who`)
+    for (const person of people) {
+      const row = first.get(person.workspace, person.who) as { id: number | null }
+      if (row.id === null) drop.run(person.workspace, person.who)
+      else update.run({ first: row.id, owner, workspace: person.workspace, who: person.who })
+    }
+  }
+
+  private subtractTotals(gone: Array<{ bytes: number }>): void {
+    if (gone.length === 0) return
+    const bytes = gone.reduce((sum, row) => sum + row.bytes, 0)
+    this.db.prepare('UPDATE queue_totals SET entries = entries - ?, bytes = bytes - ?').run(gone.length, bytes)
+  }
+}

@@ -1,0 +1,71 @@
+import Database from 'better-sqlite3'
+import { expect } from 'chai'
+import path from 'node:path'
+import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store'
+import { tempDir } from '../support/temp-dir'
+import { trackOf } from './queue-fixtures'
+import { describeQueueStoreContract } from './queue-store-contract'
+
+describe('the SQLite queue store', () => {
+  describe('keeps the QueueStore contract', () => {
+    describeQueueStoreContract(async (options) => new SqliteQueueStore(path.join(tempDir('queue-sqlite-'), 'queue.db'), options))
+  })
+
+  const stores: SqliteQueueStore[] = []
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.close()
+  })
+  const open = (file: string) => {
+    const store = new SqliteQueueStore(file)
+    stores.push(store)
+    return store
+  }
+
+  it('has an append on disk once it resolves: another store object on the file sees it, and so does one opened after close', async () => {
+    const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
+    const writer = open(file)
+    const ids = await writer.append('acme', [trackOf('ann@example.com', 1), trackOf('ann@example.com', 2)])
+    const reader = open(file)
+    expect((await reader.status()).depth).to.equal(2)
+    const [leased] = await reader.lease('r', { maxPeople: 1, maxPerKind: 30, leaseMs: 1_000 })
+    expect(leased.entries.map((entry) => entry.id)).to.deep.equal(ids)
+    await writer.close()
+    await reader.close()
+    stores.length = 0
+    expect((await open(file).status()).depth).to.equal(2)
+  })
+
+  it('runs in WAL mode with synchronous=FULL, so a commit survives a power cut', () => {
+    const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
+    const store = open(file)
+    // synchronous is a setting of the store's own connection, so it is read there.
+    expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).to.equal(2)
+    const db = new Database(file)
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal')
+    } finally {
+      db.close()
+    }
+  })
+
+  it('rejects a group whose write SQLite refuses with QUEUE_WRITE_FAILED, stores nothing of it, and takes the next', async () => {
+    const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
+    const store = open(file)
+    // Another connection makes the database refuse one row, as a full disk refuses a page.
+    const other = new Database(file)
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue_entries WHEN NEW.message_id = 'm2' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+    const results = await Promise.allSettled([store.append('acme', [trackOf('ann@example.com', 1)]), store.append('acme', [trackOf('bob@example.com', 2)])])
+    for (const result of results) {
+      expect(result.status).to.equal('rejected')
+      const error = (result as PromiseRejectedResult).reason as { code: string; message: string }
+      expect(error.code).to.equal('QUEUE_WRITE_FAILED')
+      expect(error.message).to.contain('refused by the test').and.not.contain('@example.com')
+    }
+    expect((await store.status()).depth).to.equal(0)
+    expect(other.prepare('SELECT COUNT(*) AS n FROM queue_people').get()).to.deep.equal({ n: 0 })
+    other.exec('DROP TRIGGER refuse')
+    other.close()
+    expect(await store.append('acme', [trackOf('ann@example.com', 3)])).to.have.length(1)
+    expect((await store.status()).depth).to.equal(1)
+  })
+})
