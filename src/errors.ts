@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   KOALA_REJECTED: 'Koala refused events for good (400, 413, 422): its verdict on the events themselves',
   KOALA_MISCONFIGURED: 'Koala refused our key or URL (401, 403, 404, other 4xx): our configuration is wrong, not the events',
   WRITE_FAILED: 'a file the replay writes (dead letters, checkpoint) could not be written: a full disk, a quota, permissions',
+  REPLAY_THREAD_FAILED: 'a replay map thread ran out of memory or failed: the run stops, its checkpoint at what was settled',
   INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 

@@ -1,4 +1,4 @@
-// The file a replay map thread starts from. Like replay-worker-entry.js, it loads the compiled
+// The file a replay map thread starts from. It loads the compiled
 // module next to it when built (dist/), and installs the development require hook (a thread
 // does not inherit the main thread's) only when run from sources.
 'use strict'

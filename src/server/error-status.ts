@@ -19,5 +19,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   KOALA_UNAVAILABLE: 503,
   // The replay's own files; the server never raises it, but a full disk is worth a resend.
   WRITE_FAILED: 503,
+  // The replay's map threads; the server never raises it.
+  REPLAY_THREAD_FAILED: 500,
   INTERNAL: 500
 }

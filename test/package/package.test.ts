@@ -81,7 +81,7 @@ describe('the npm package, installed with production dependencies only', functio
     expect(checked.stdout).to.match(/^ok .*default\.json$/m)
 
     const archive = path.join(ROOT, 'examples', 'segment-logs')
-    for (const threads of [['--workers', '2'], ['--map-threads', '2']]) {
+    for (const threads of [['--map-threads', '0'], ['--map-threads', '2']]) {
       const replayed = cli(['replay', '--workspace', 'default', '--dry-run', '--json', '--quiet', '--out', path.join(app, 'requests.ndjson'), ...threads, archive])
       expect(replayed.status, replayed.stderr).to.equal(0)
       const summary = JSON.parse(replayed.stdout)

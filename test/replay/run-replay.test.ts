@@ -3,6 +3,7 @@ import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { KoalaRequest, OutboundRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
+import { AdapterError } from '../../src/errors'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
 import { Checkpoint } from '../../src/replay/checkpoint'
 import { DeadLetterFile } from '../../src/replay/dead-letter'
@@ -11,7 +12,6 @@ import { findArchiveFiles, type ArchiveFile } from '../../src/replay/find-archiv
 import { MapThreads } from '../../src/replay/map-threads'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
 import { ReplayCounters } from '../../src/replay/replay-summary'
-import { ReplayWorkerError } from '../../src/replay/replay-workers'
 import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
 import type { ReplayLimits } from '../../src/replay/replay-types'
 import { until } from '../support/until'
@@ -333,7 +333,7 @@ describe('replay: map threads', () => {
         () => undefined,
         (failure: unknown) => failure
       )
-      expect(error).to.be.instanceOf(ReplayWorkerError)
+      expect(error).to.be.instanceOf(AdapterError).and.have.property('code', 'REPLAY_THREAD_FAILED')
       expect((error as Error).message).to.match(/a replay map thread ran out of memory \(its heap is limited to 24 MB\)/)
       expect(run.counters.eventsRead).to.equal(0)
     } finally {
