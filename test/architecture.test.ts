@@ -45,7 +45,7 @@ describe('the shape of src/', function () {
     const result = await madge(SRC, MADGE_CONFIG)
     // madge saw the whole tree (a wrong configuration would find nothing, and so no cycle).
     expect(Object.keys(result.obj()).length).to.be.above(100)
-    expect(result.obj()['replay/run-replay.ts']).to.include('replay/map-threads.ts')
+    expect(result.obj()['replay/run-replay.ts']).to.include('replay/intake/map-threads.ts')
     expect(result.circular().map((cycle) => cycle.join(' > '))).to.deep.equal([])
   })
 

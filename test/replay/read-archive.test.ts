@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
-import { parseArchiveLines, type ArchiveLine } from '../../src/replay/parse-archive-lines'
-import { readArchiveLines } from '../../src/replay/read-archive-lines'
+import { parseArchiveLines, type ArchiveLine } from '../../src/replay/intake/parse-archive-lines'
+import { readArchiveLines } from '../../src/replay/intake/read-archive-lines'
 import { ndjson, trackEvent } from './archive-fixtures'
 
 /** Feeds `bytes` in small chunks, as a slow disk or a pipe would. */

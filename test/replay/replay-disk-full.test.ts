@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { Checkpoint, type FileStart } from '../../src/replay/checkpoint'
+import { Checkpoint, type FileStart } from '../../src/replay/settling/checkpoint'
 import path from 'node:path'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { cliAsync, DAY1, DAY_MS, KOALA_KEY, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'

@@ -4,6 +4,6 @@
 'use strict'
 const path = require('node:path')
 const { existsSync } = require('node:fs')
-if (!existsSync(path.join(__dirname, 'map-thread.js'))) require(path.join(__dirname, '..', '..', 'bin', 'swc-hook.js'))
+if (!existsSync(path.join(__dirname, 'map-thread.js'))) require(path.join(__dirname, '..', '..', '..', 'bin', 'swc-hook.js'))
 const { parentPort, workerData } = require('node:worker_threads')
 require('./map-thread').serveMapThread(parentPort, workerData)

@@ -1,7 +1,7 @@
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { AdapterError } from '../errors'
-import type { MappingFile } from '../mapping/mapping-file-schema'
+import { AdapterError } from '../../errors'
+import type { MappingFile } from '../../mapping/mapping-file-schema'
 import type { MappedLines } from './mapped-lines'
 import type { FramedLine } from './parse-archive-lines'
 

@@ -1,7 +1,7 @@
-import type { CompiledMapping } from '../mapping/compile-mapping'
-import { renderEntry } from '../koala/rendered-request'
-import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
-import { unwrapDeadLetter } from './dead-letter'
+import type { CompiledMapping } from '../../mapping/compile-mapping'
+import { renderEntry } from '../../koala/rendered-request'
+import { holdsManyEvents, itemsOfDocument } from '../../segment/read-events'
+import { unwrapDeadLetter } from '../settling/dead-letter'
 import { parseFramedLines, type FramedLine } from './parse-archive-lines'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 

@@ -11,9 +11,9 @@ export type ParsedBatch = {
   lastLine: number
 }
 
-import { isJsonObject } from '../segment/json-object'
+import { isJsonObject } from '../../segment/json-object'
 import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
-import { describeJsonError } from '../segment/describe-json-error'
+import { describeJsonError } from '../../segment/describe-json-error'
 
 export type ParseLinesOptions = {
   /** Lines below this were settled by an earlier run (except `reread`): counted, never parsed. */

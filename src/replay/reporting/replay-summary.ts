@@ -1,4 +1,4 @@
-import type { DropReason } from '../drop-reasons'
+import type { DropReason } from '../../drop-reasons'
 
 /** The plain counts of ReplayCounters, summed when worker threads report theirs. */
 const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries', 'linesSkipped'] as const

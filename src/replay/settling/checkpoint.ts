@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { z } from 'zod'
-import { AdapterError } from '../errors'
+import { AdapterError } from '../../errors'
 import { writeFailure } from './write-failure'
 
 /** What a resumed run must repeat exactly: with other inputs or another selection, "line N of file F is done" means nothing. */

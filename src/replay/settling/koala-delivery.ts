@@ -1,8 +1,8 @@
-import type { ServiceConfig } from '../config'
-import { createKoalaClient, type KoalaTarget } from '../koala/koala-client'
+import type { ServiceConfig } from '../../config'
+import { createKoalaClient, type KoalaTarget } from '../../koala/koala-client'
 import { createKoalaSink } from './koala-sink'
 import { RateLimit } from './rate-limit'
-import type { ReplayCounters } from './replay-summary'
+import type { ReplayCounters } from '../reporting/replay-summary'
 import type { ReplaySink } from './replay-sink'
 
 /** Where and how fast a replay (or one of its worker threads) sends: plain data, so it crosses to a worker as it is. */

@@ -1,6 +1,6 @@
-import { whoKey } from '../koala/batcher'
-import type { DeliveryResult, KoalaClient, KoalaTarget } from '../koala/koala-client'
-import type { OutboundRequest, RenderedRequest } from '../koala/request-schema'
+import { whoKey } from '../../koala/batcher'
+import type { DeliveryResult, KoalaClient, KoalaTarget } from '../../koala/koala-client'
+import type { OutboundRequest, RenderedRequest } from '../../koala/request-schema'
 import type { RateLimit } from './rate-limit'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
 
