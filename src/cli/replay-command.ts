@@ -7,6 +7,7 @@ import { Checkpoint } from '../replay/settling/checkpoint'
 import { countDeadLetters, DeadLetterFile } from '../replay/settling/dead-letter'
 import { createDryRunSink } from '../replay/settling/dry-run-sink'
 import { findArchiveFiles, type ArchiveFile } from '../replay/intake/find-archive-files'
+import { mapInThisThread, type LineMapper } from '../replay/intake/line-mapper'
 import { MapThreads } from '../replay/intake/map-threads'
 import { startKoalaDelivery, type KoalaDelivery } from '../replay/settling/koala-delivery'
 import { openArchiveFile } from '../replay/intake/read-archive-lines'
@@ -129,15 +130,14 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   const interrupt = new AbortController()
   const koala = delivery === undefined ? undefined : startKoalaDelivery(delivery, counters)
   const threadCount = mapThreadsWanted === 'auto' ? autoMapThreads(paths.includes('-') ? Infinity : feed.bytesTotal) : mapThreadsWanted
-  const mapThreads =
+  const startMapper = (keepEvents: boolean): LineMapper =>
     threadCount === 0
-      ? undefined
-      : new MapThreads(threadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents: koala !== undefined }, config.replayWorkerHeapMb)
+      ? mapInThisThread(loaded.compiled, { selection, keepEvents })
+      : new MapThreads(threadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents }, config.replayWorkerHeapMb)
   const done = runReplay({
     files: found.files,
     open: openArchiveFile,
-    mapping: loaded.compiled,
-    selection,
+    startMapper,
     sink: koala?.sink ?? createDryRunSink(output!.stream, { end: output!.end }),
     deadLetter,
     checkpoint,
@@ -145,12 +145,8 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     limits,
     report,
     onBytes: (bytes) => (bytesDone += bytes),
-    interrupt: interrupt.signal,
-    ...(mapThreads !== undefined ? { mapThreads } : {})
-  }).finally(async () => {
-    koala?.close()
-    await mapThreads?.close()
-  })
+    interrupt: interrupt.signal
+  }).finally(() => koala?.close())
 
   const summaryOf = (stopped: string | undefined) =>
     summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, resumed: checkpoint?.resumed === true, stopped, earlierDeadLetters })

@@ -6,6 +6,7 @@ import { loadMappingFile } from '../../src/mapping/load-mapping'
 import { Checkpoint, type CheckpointStore } from '../../src/replay/settling/checkpoint'
 import { DeadLetterFile } from '../../src/replay/settling/dead-letter'
 import { findArchiveFiles } from '../../src/replay/intake/find-archive-files'
+import { mapInThisThread } from '../../src/replay/intake/line-mapper'
 import type { ReplaySink, SinkOutcome } from '../../src/replay/settling/replay-sink'
 import { ReplayCounters } from '../../src/replay/reporting/replay-summary'
 import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
@@ -66,8 +67,7 @@ function runPlan(root: string, sink: ReplaySink, checkpoint: CheckpointStore, co
   return {
     files: findArchiveFiles([root], {}, new Set()).files,
     open: (file) => createReadStream(file.absolute),
-    mapping,
-    selection: {},
+    startMapper: (keepEvents) => mapInThisThread(mapping, { selection: {}, keepEvents }),
     sink,
     deadLetter: new DeadLetterFile(path.join(tempDir(), 'dead.ndjson')),
     checkpoint,

@@ -93,7 +93,7 @@ describe('koala-adapter replay', function () {
       writeFileSync(path.join(root, '2.gz'), sample('Vh3bYQcAjH/1793577600000/1793610000000.sample-2.gz'))
       // Many people over many batches, then lines that hold several events, a dead letter, drops and a malformed line.
       const many = Array.from({ length: 3000 }, (_, i) => trackEvent(`m${i}`, `p${i % 97}@example.com`, new Date(DAY1 + i * 60_000).toISOString()))
-      // Body fields that differ within a person's request are merged from text on the threads, from objects without them.
+      // Body fields that differ within a person's request are merged from their text (koala/rendered-request.ts), with threads or without.
       many.forEach((event, i) => Object.assign(event.context as object, { ip: `198.51.100.${i % 5}`, traits: { email: ` P${i % 97}@Example.com`, plan: i % 3 } }))
       writeFileSync(path.join(root, '3.ndjson'), ndjson(many))
       const envelope = { batch: [trackEvent('e1', 'ada@example.com'), { type: 'track', event: 'Nobody', messageId: 'e2' }], sentAt: new Date(DAY1).toISOString() }

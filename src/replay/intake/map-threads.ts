@@ -2,6 +2,7 @@ import path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { AdapterError } from '../../errors'
 import type { MappingFile } from '../../mapping/mapping-file-schema'
+import type { LineMapper } from './line-mapper'
 import type { MappedLines } from './mapped-lines'
 import type { FramedLine } from './parse-archive-lines'
 
@@ -16,12 +17,6 @@ const BATCHES_PER_THREAD = 4
  * (the size the --workers threads had) for ~15 MB less peak memory; 4 MB within noise of 8 (-5% to +7%) for ~5 MB less.
  */
 const MAP_THREAD_YOUNG_GENERATION_MB = 4
-/**
- * Characters of lines sent and not yet taken back, across the threads: with long lines (up to
- * REPLAY_MAX_LINE_BYTES), a count of batches alone would let the main thread hold many of them.
- */
-export const MAX_CHARS_OUT = 8 * 1024 * 1024
-
 /** Where a batch's mapped lines go once its thread answers. */
 type Answer = { resolve(lines: MappedLines): void; reject(error: Error): void }
 
@@ -35,21 +30,18 @@ export type MapThreadSetup = {
 }
 
 /**
- * Threads that parse, select, map and render the replay's lines while the main thread
- * reads, batches and sends. Batches go out in turn and each thread answers its own in
+ * Threads that parse, select, map and render the replay's lines (a LineMapper) while the
+ * main thread reads, batches and sends. Batches go out in turn and each thread answers its own in
  * order, so answers are taken in the order the batches were sent: the archive's order,
  * which is what keeps each person's order across the archive.
  */
-export class MapThreads {
+export class MapThreads implements LineMapper {
   private readonly threads: Array<{ worker: Worker; answers: Answer[] }> = []
   private next = 0
   private failure: Error | undefined
-  /** Whether events come back as JSON, which a sink that can refuse needs for its dead letters. */
-  readonly keepsEvents: boolean
 
   constructor(count: number, setup: MapThreadSetup, heapMb: number) {
     if (!Number.isInteger(count) || count < 1) throw new AdapterError('INTERNAL', `map threads need a count of at least 1, got ${count}`)
-    this.keepsEvents = setup.keepEvents
     for (let index = 0; index < count; index++) {
       const worker = new Worker(ENTRY, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: MAP_THREAD_YOUNG_GENERATION_MB } })
       const thread = { worker, answers: [] as Answer[] }

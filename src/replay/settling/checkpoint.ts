@@ -101,7 +101,7 @@ export class Checkpoint {
     this.flush()
   }
 
-  /** Records where files stand, in memory only (a run with worker threads flushes on its own timer). */
+  /** Records where files stand, in memory only (save() records and writes). */
   record(positions: Iterable<[string, FileStart]>): void {
     for (const [absolute, start] of positions) {
       if (start === 'done') this.files[absolute] = start
