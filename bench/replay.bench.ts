@@ -110,14 +110,10 @@ async function runBaseline(dayFolders: string[]): Promise<void> {
   process.stdout.write(JSON.stringify({ events, ms: Number(process.hrtime.bigint() - started) / 1e6 }) + '\n')
 }
 
-/**
- * The settings measured: the default (map threads: 2 on this 2-core machine), everything in one
- * thread, and the opt-in worker threads (which keep a person's order only per thread).
- */
+/** The settings measured: the default (map threads: 2 on this 2-core machine), and everything in one thread. */
 const SETTINGS = [
   { key: 'default', label: 'replay --dry-run (default: 2 map threads)', flags: [] as string[] },
-  { key: 'oneThread', label: 'same, --map-threads 0 (one thread)', flags: ['--map-threads', '0'] },
-  { key: 'workers2', label: 'same, --workers 2', flags: ['--workers', '2'] }
+  { key: 'oneThread', label: 'same, --map-threads 0 (one thread)', flags: ['--map-threads', '0'] }
 ]
 
 /** The dry run vs plain gunzip + split + JSON.parse of the same files, and peak RSS on the whole archive and a quarter of it. */

@@ -78,7 +78,8 @@ function buildProgram(): Command {
     .option('--shard <K/N>', 'take shard K of N: a stable split of the files, so N machines share one archive')
     .option('--concurrency <n>', 'Koala requests in flight (default: REPLAY_CONCURRENCY, else 8)')
     .option('--rate <r>', 'at most R Koala requests per second')
-    .option('--workers <n>', 'worker threads replaying files side by side; a person\'s order is then kept per thread (default: REPLAY_WORKERS, else 1: this thread)')
+    // Gone, but still parsed: replay-command refuses it with a message naming what replaces it.
+    .addOption(new Option('--workers <n>').hideHelp())
     .option('--map-threads <n>', 'threads parsing and mapping lines for this one, which keeps the archive\'s order (default: REPLAY_MAP_THREADS, else auto: 2 on 2+ cores; 0: none)')
     .option('--dry-run', 'send nothing: write the Koala requests as NDJSON {"endpoint","body"} (needs no Koala key)')
     .option('--out <file>', 'with --dry-run: write the requests here instead of stdout')

@@ -6,8 +6,6 @@ import { AdapterError } from './errors'
  * the environment at start-up into a frozen object; nothing else reads
  * `process.env` for settings or repeats a default.
  */
-/** Replay worker threads, from REPLAY_WORKERS or --workers: each may grow to REPLAY_WORKER_HEAP_MB. */
-export const MAX_REPLAY_WORKERS = 64
 /** Replay map threads, from REPLAY_MAP_THREADS or --map-threads. */
 export const MAX_REPLAY_MAP_THREADS = 16
 
@@ -76,20 +74,13 @@ export const ServiceConfig = z.object({
   /** `replay --concurrency` default: Koala requests in flight at once. */
   replayConcurrency: positiveInt(8),
   /**
-   * Worker threads a replay over several files uses, each replaying whole files end to end (without
-   * map threads). 1 (the default) replays in the main thread and keeps each person's order across the
-   * whole archive; more threads keep that order only within a thread, and on 2 cores are slower than
-   * the default's map threads (BENCHMARKS.md).
-   */
-  replayWorkers: z.coerce.number().int().min(1).max(MAX_REPLAY_WORKERS).default(1),
-  /**
    * Threads that parse and map a replay's lines while the main thread reads, batches and sends, in
    * archive order. `auto` (the default): 2 on a machine with 2 cores or more, none under 1 MB of files
    * (starting them would cost more than they save); 0 does it all in the main thread. 1.4-1.7x on 2 cores (BENCHMARKS.md).
    */
   replayMapThreads: z.union([z.literal('auto'), z.coerce.number().int().min(0).max(MAX_REPLAY_MAP_THREADS)]).default('auto'),
   /**
-   * Each replay worker thread's (and map thread's) heap limit (V8's old generation), MB: a thread over it ends the run with an error
+   * Each replay map thread's heap limit (V8's old generation), MB: a thread over it ends the run with an error
    * instead of taking the machine's memory. It must hold the longest line (REPLAY_MAX_LINE_BYTES) parsed, several times over.
    */
   replayWorkerHeapMb: z.coerce.number().int().min(16).default(512),
@@ -149,7 +140,6 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   requestTimeoutMs: 'REQUEST_TIMEOUT_MS',
   shutdownGraceMs: 'SHUTDOWN_GRACE_MS',
   replayConcurrency: 'REPLAY_CONCURRENCY',
-  replayWorkers: 'REPLAY_WORKERS',
   replayMapThreads: 'REPLAY_MAP_THREADS',
   replayWorkerHeapMb: 'REPLAY_WORKER_HEAP_MB',
   replayBufferEntries: 'REPLAY_BUFFER_ENTRIES',

@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   WRITE_FAILED: 'a file the replay writes (dead letters, checkpoint) could not be written: a full disk, a quota, permissions',
   QUEUE_FULL: 'the queue store holds its QUEUE_MAX_ENTRIES or QUEUE_MAX_BYTES: nothing of the request was stored',
   QUEUE_WRITE_FAILED: 'the queue store (its disk or database) refused a write: nothing of the request was stored',
+  REPLAY_THREAD_FAILED: 'a replay map thread ran out of memory or failed: the run stops, its checkpoint at what was settled',
   INTERNAL: 'a bug of ours; the request can be retried'
 } as const
 

@@ -28,7 +28,7 @@ const SWC_OPTIONS = {
   }
 }
 
-// A replay's worker threads (see src/replay/replay-worker-entry.js) go without source maps:
+// A replay's map threads (see src/replay/intake/map-thread-entry.js) go without source maps:
 // Node keeps every module's map parsed, about 8 MB per thread, and a replay's peak memory is
 // its goal. Their stack traces then name transpiled lines (swc keeps them close).
 const { isMainThread } = require('node:worker_threads')

@@ -1,20 +1,20 @@
 import { accessSync, constants as fsConstants, createWriteStream, openSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import path from 'node:path'
-import { loadConfig, MAX_REPLAY_MAP_THREADS, MAX_REPLAY_WORKERS, type ServiceConfig } from '../config'
+import { loadConfig, MAX_REPLAY_MAP_THREADS, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import { Checkpoint } from '../replay/checkpoint'
-import { countDeadLetters, DeadLetterFile } from '../replay/dead-letter'
-import { createDryRunSink } from '../replay/dry-run-sink'
-import { findArchiveFiles, type ArchiveFile } from '../replay/find-archive-files'
-import { MapThreads } from '../replay/map-threads'
-import { startKoalaDelivery, type KoalaDelivery } from '../replay/koala-delivery'
-import { openArchiveFile } from '../replay/read-archive-lines'
-import { startProgress, type ProgressMode } from '../replay/replay-progress'
-import { parseDateRange, parseShard, type ReplaySelection } from '../replay/replay-selection'
-import { exitStatusOf, formatSummary, ReplayCounters, summarize, type ReplaySummary } from '../replay/replay-summary'
+import { Checkpoint } from '../replay/settling/checkpoint'
+import { countDeadLetters, DeadLetterFile } from '../replay/settling/dead-letter'
+import { createDryRunSink } from '../replay/settling/dry-run-sink'
+import { findArchiveFiles, type ArchiveFile } from '../replay/intake/find-archive-files'
+import { mapInThisThread, type LineMapper } from '../replay/intake/line-mapper'
+import { MapThreads } from '../replay/intake/map-threads'
+import { startKoalaDelivery, type KoalaDelivery } from '../replay/settling/koala-delivery'
+import { openArchiveFile } from '../replay/intake/read-archive-lines'
+import { startProgress, type ProgressMode } from '../replay/reporting/replay-progress'
+import { parseDateRange, parseShard, type ReplaySelection } from '../replay/intake/replay-selection'
+import { exitStatusOf, formatSummary, ReplayCounters, summarize, type ReplaySummary } from '../replay/reporting/replay-summary'
 import { loadMappingFile } from '../mapping/load-mapping'
-import { ReplayWorkerError, runReplayInWorkers, type WorkerPoolRun } from '../replay/replay-workers'
 import { runReplay } from '../replay/run-replay'
 import { resolveWorkspace } from '../workspace/resolve-workspace'
 import { mappingsDir, workspaceMappingFile } from './mappings-dir'
@@ -28,6 +28,7 @@ export type ReplayCommandOptions = {
   shard?: string
   concurrency?: string
   rate?: string
+  /** Gone: refused with a usage error that names what replaces it. */
   workers?: string
   mapThreads?: string
   dryRun?: boolean
@@ -41,8 +42,9 @@ export type ReplayCommandOptions = {
 /** Where dead letters go when --dead-letter is not given: the working folder, so nothing is lost silently. */
 const DEFAULT_DEAD_LETTER_FILE = 'replay-dead-letter.ndjson'
 
-/** How often workers report bytes and events read: often enough for a smooth bar, rare enough to cost nothing. */
-const WORKER_PROGRESS_MS = 250
+/** Why --workers and REPLAY_WORKERS are refused rather than ignored: a run that asked for them should not silently run otherwise. */
+const WORKERS_GONE =
+  'is gone: it was slower than the default map threads (--map-threads) and lost a person\'s order; use --shard K/N to split a replay across machines'
 
 /** A dead letter or the checkpoint could not be written (a full disk): not 1, which says dead letters were written. */
 const EXIT_WRITE_FAILED = 3
@@ -57,7 +59,7 @@ const MAX_REPORTED = 100
  * could not be written. Usage and mapping errors throw (exit 2).
  */
 export async function runReplayCommand(paths: string[], options: ReplayCommandOptions, env: NodeJS.ProcessEnv = process.env): Promise<number> {
-  checkUsage(paths, options)
+  checkUsage(paths, options, env)
   const config = loadSettings(env)
   const selection: ReplaySelection = {
     ...parseDateRange(options.from, options.to),
@@ -66,7 +68,6 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   }
   const concurrency = options.concurrency === undefined ? config.replayConcurrency : parseCount('--concurrency', options.concurrency)
   const rate = options.rate === undefined ? undefined : parseRate(options.rate)
-  const workersWanted = options.workers === undefined ? config.replayWorkers : parseCount('--workers', options.workers, MAX_REPLAY_WORKERS)
   const mapThreadsWanted = options.mapThreads === undefined ? config.replayMapThreads : parseMapThreads(options.mapThreads)
   const loaded = loadMappingFile(workspaceMappingFile(mappingsDir(options.mappings), options.workspace))
   // A replay has no local mode: an unset key variable is an error naming it and the file, never a simulator.
@@ -125,59 +126,28 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   }
   const output = target !== undefined ? undefined : { stream: outFd === undefined ? process.stdout : createWriteStream('', { fd: outFd }), end: options.out !== undefined }
   const delivery: KoalaDelivery | undefined = target === undefined ? undefined : { target, config, concurrency, ...(rate !== undefined ? { rate } : {}) }
-  // Worker threads need files to share (stdin is one stream) and, when sending, a request in flight each.
-  const workers = paths.includes('-') ? 1 : Math.min(workersWanted, toRead.length, delivery?.concurrency ?? Infinity)
 
   const deadLetter = new DeadLetterFile(deadLetterPath)
-  const run =
-    workers > 1
-      ? runReplayInWorkers({
-          workers,
-          files: found.files,
-          mapping: loaded.compiled.config,
-          selection: { fromMs: selection.fromMs, toMs: selection.toMs },
-          limits,
-          delivery,
-          output,
-          checkpoint,
-          deadLetter,
-          counters,
-          heapMb: config.replayWorkerHeapMb,
-          progressIntervalMs: WORKER_PROGRESS_MS,
-          report,
-          onBytes: (bytes) => (bytesDone += bytes)
-        })
-      : runInThisThread()
-
-  function runInThisThread(): WorkerPoolRun {
-    const interrupt = new AbortController()
-    const koala = delivery === undefined ? undefined : startKoalaDelivery(delivery, counters)
-    const threadCount = mapThreadsWanted === 'auto' ? autoMapThreads(paths.includes('-') ? Infinity : feed.bytesTotal) : mapThreadsWanted
-    const mapThreads =
-      threadCount === 0
-        ? undefined
-        : new MapThreads(threadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents: koala !== undefined }, config.replayWorkerHeapMb)
-    const done = runReplay({
-      files: found.files,
-      open: openArchiveFile,
-      mapping: loaded.compiled,
-      selection,
-      sink: koala?.sink ?? createDryRunSink(output!.stream, { end: output!.end }),
-      deadLetter,
-      checkpoint,
-      counters,
-      limits,
-      report,
-      onBytes: (bytes) => (bytesDone += bytes),
-      interrupt: interrupt.signal,
-      ...(mapThreads !== undefined ? { mapThreads } : {})
-    }).finally(async () => {
-      koala?.close()
-      await mapThreads?.close()
-    })
-    // The abort listener saves the checkpoint synchronously.
-    return { done, interrupt: async () => interrupt.abort() }
-  }
+  const interrupt = new AbortController()
+  const koala = delivery === undefined ? undefined : startKoalaDelivery(delivery, counters)
+  const threadCount = mapThreadsWanted === 'auto' ? autoMapThreads(paths.includes('-') ? Infinity : feed.bytesTotal) : mapThreadsWanted
+  const startMapper = (keepEvents: boolean): LineMapper =>
+    threadCount === 0
+      ? mapInThisThread(loaded.compiled, { selection, keepEvents })
+      : new MapThreads(threadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents }, config.replayWorkerHeapMb)
+  const done = runReplay({
+    files: found.files,
+    open: openArchiveFile,
+    startMapper,
+    sink: koala?.sink ?? createDryRunSink(output!.stream, { end: output!.end }),
+    deadLetter,
+    checkpoint,
+    counters,
+    limits,
+    report,
+    onBytes: (bytes) => (bytesDone += bytes),
+    interrupt: interrupt.signal
+  }).finally(() => koala?.close())
 
   const summaryOf = (stopped: string | undefined) =>
     summarize(counters, { dryRun: target === undefined, deadLetterFile: deadLetterPath, checkpoint: options.checkpoint, resumed: checkpoint?.resumed === true, stopped, earlierDeadLetters })
@@ -191,26 +161,26 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
     if (interrupted) return
     interrupted = true
     progress.stop()
-    void run.interrupt().then(() => {
-      const resume = options.checkpoint === undefined ? '' : `; progress is saved in ${options.checkpoint}: run the same command to resume`
-      // What was done so far: requests still in flight are not counted, and a resumed run sends them again.
-      printSummary(summaryOf(`interrupted (${signal})`))
-      process.stderr.write(`replay: ${signal}: stopped${resume}\n`)
-      process.exit(signal === 'SIGINT' ? 130 : 143)
-    })
+    // The abort listener saves the checkpoint synchronously.
+    interrupt.abort()
+    const resume = options.checkpoint === undefined ? '' : `; progress is saved in ${options.checkpoint}: run the same command to resume`
+    // What was done so far: requests still in flight are not counted, and a resumed run sends them again.
+    printSummary(summaryOf(`interrupted (${signal})`))
+    process.stderr.write(`replay: ${signal}: stopped${resume}\n`)
+    process.exit(signal === 'SIGINT' ? 130 : 143)
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
 
   try {
-    const end = await run.done
+    const end = await done
     progress.stop()
     const summary = summaryOf(end.stopped)
     printSummary(summary)
     return end.stopped !== undefined ? 2 : exitStatusOf(summary)
   } catch (error) {
     const writeFailed = writeFailureOf(error)
-    if (!(error instanceof ReplayWorkerError) && writeFailed === undefined) throw error
+    if (!(error instanceof AdapterError && error.code === 'REPLAY_THREAD_FAILED') && writeFailed === undefined) throw error
     progress.stop()
     const resume = options.checkpoint === undefined ? '' : `; ${options.checkpoint} holds what was settled: ${writeFailed !== undefined ? 'make room and ' : ''}run the same command to resume`
     process.stderr.write(`replay: stopped: ${(writeFailed ?? (error as Error)).message}${resume}\n`)
@@ -223,8 +193,10 @@ export async function runReplayCommand(paths: string[], options: ReplayCommandOp
   }
 }
 
-function checkUsage(paths: string[], options: ReplayCommandOptions): void {
+function checkUsage(paths: string[], options: ReplayCommandOptions, env: NodeJS.ProcessEnv): void {
   const usage = (message: string) => new AdapterError('USAGE', message)
+  if (options.workers !== undefined) throw usage(`--workers ${WORKERS_GONE}`)
+  if (env.REPLAY_WORKERS !== undefined && env.REPLAY_WORKERS !== '') throw usage(`REPLAY_WORKERS ${WORKERS_GONE}; unset it`)
   if (paths.length === 0) throw usage('replay needs at least one PATH (a file, a folder, or - for stdin)')
   const stdin = paths.includes('-')
   if (options.out !== undefined && options.dryRun !== true) throw usage('--out is for --dry-run: a real replay sends to Koala')
@@ -288,8 +260,7 @@ function openOutput(file: string): number {
   }
 }
 
-/** The WRITE_FAILED error a run ended with, thrown by this thread or carried by a worker thread's failure. */
+/** The WRITE_FAILED error a run ended with. */
 function writeFailureOf(error: unknown): AdapterError | undefined {
-  const found = error instanceof ReplayWorkerError ? error.cause : error
-  return found instanceof AdapterError && found.code === 'WRITE_FAILED' ? found : undefined
+  return error instanceof AdapterError && error.code === 'WRITE_FAILED' ? error : undefined
 }

@@ -24,5 +24,7 @@ export const ERROR_STATUS: Record<ErrorCode, number> = {
   // Queue mode stored nothing of the request: Segment and analytics-node send it again.
   QUEUE_FULL: 503,
   QUEUE_WRITE_FAILED: 503,
+  // The replay's map threads; the server never raises it.
+  REPLAY_THREAD_FAILED: 500,
   INTERNAL: 500
 }

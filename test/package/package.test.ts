@@ -43,7 +43,7 @@ describe('the npm package, installed with production dependencies only', functio
   })
 
   it('ships dist/, mappings/ and the README, and installs no compiler', () => {
-    expect(shipped).to.include.members(['dist/cli.js', 'dist/replay/replay-worker-entry.js', 'dist/replay/map-thread-entry.js', 'mappings/default.json', 'mappings/schema.json', 'README.md', 'bin/koala-adapter.js'])
+    expect(shipped).to.include.members(['dist/cli.js', 'dist/replay/intake/map-thread-entry.js', 'mappings/default.json', 'mappings/schema.json', 'README.md', 'bin/koala-adapter.js'])
     expect(shipped.filter((file) => !/^(dist\/|mappings\/|bin\/koala-adapter\.js$|README\.md$|package\.json$)/.test(file))).to.deep.equal([])
     for (const devOnly of ['typescript', 'ts-node', '@swc/core', 'mocha']) expect(existsSync(path.join(app, 'node_modules', devOnly)), devOnly).to.equal(false)
   })
@@ -71,7 +71,7 @@ describe('the npm package, installed with production dependencies only', functio
     }
   })
 
-  it('maps, checks and replays (dry run, with worker and map threads) from dist/', () => {
+  it('maps, checks and replays (dry run, with map threads and without) from dist/', () => {
     const mapped = cli(['map'], JSON.stringify(trackEvent(2)))
     expect(mapped.status, mapped.stderr).to.equal(0)
     expect(JSON.parse(mapped.stdout)).to.include({ outcome: 'send', messageId: 'msg-2' })
@@ -81,7 +81,7 @@ describe('the npm package, installed with production dependencies only', functio
     expect(checked.stdout).to.match(/^ok .*default\.json$/m)
 
     const archive = path.join(ROOT, 'examples', 'segment-logs')
-    for (const threads of [['--workers', '2'], ['--map-threads', '2']]) {
+    for (const threads of [['--map-threads', '0'], ['--map-threads', '2']]) {
       const replayed = cli(['replay', '--workspace', 'default', '--dry-run', '--json', '--quiet', '--out', path.join(app, 'requests.ndjson'), ...threads, archive])
       expect(replayed.status, replayed.stderr).to.equal(0)
       const summary = JSON.parse(replayed.stdout)

@@ -3,11 +3,12 @@ import { copyFileSync, createReadStream, readFileSync } from 'node:fs'
 import path from 'node:path'
 import type { OutboundRequest } from '../../src/koala/request-schema'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
-import { Checkpoint, type CheckpointStore } from '../../src/replay/checkpoint'
-import { DeadLetterFile } from '../../src/replay/dead-letter'
-import { findArchiveFiles } from '../../src/replay/find-archive-files'
-import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
-import { ReplayCounters } from '../../src/replay/replay-summary'
+import { Checkpoint, type CheckpointStore } from '../../src/replay/settling/checkpoint'
+import { DeadLetterFile } from '../../src/replay/settling/dead-letter'
+import { findArchiveFiles } from '../../src/replay/intake/find-archive-files'
+import { mapInThisThread } from '../../src/replay/intake/line-mapper'
+import type { ReplaySink, SinkOutcome } from '../../src/replay/settling/replay-sink'
+import { ReplayCounters } from '../../src/replay/reporting/replay-summary'
 import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
 import { until } from '../support/until'
 import { DAY1, messageIdsOf, ROOT, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
@@ -66,8 +67,7 @@ function runPlan(root: string, sink: ReplaySink, checkpoint: CheckpointStore, co
   return {
     files: findArchiveFiles([root], {}, new Set()).files,
     open: (file) => createReadStream(file.absolute),
-    mapping,
-    selection: {},
+    startMapper: (keepEvents) => mapInThisThread(mapping, { selection: {}, keepEvents }),
     sink,
     deadLetter: new DeadLetterFile(path.join(tempDir(), 'dead.ndjson')),
     checkpoint,

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { Checkpoint } from '../../src/replay/checkpoint'
+import { Checkpoint } from '../../src/replay/settling/checkpoint'
 import { tempDir } from './archive-fixtures'
 
 const SCOPE = { workspace: 'default', paths: ['/archive'] }

@@ -1,6 +1,6 @@
 import { expect } from 'chai'
 import { resolveSentAt } from '../../src/mapping/sent-at'
-import { eventInRange, parseDateRange } from '../../src/replay/replay-selection'
+import { eventInRange, parseDateRange } from '../../src/replay/intake/replay-selection'
 import type { SegmentEvent } from '../../src/segment/event-schema'
 
 describe('replay: an event\'s time is read as sent_at reads it', () => {

@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { findArchiveFiles } from '../../src/replay/find-archive-files'
-import { eventInRange, parseDateRange, parseShard } from '../../src/replay/replay-selection'
+import { findArchiveFiles } from '../../src/replay/intake/find-archive-files'
+import { eventInRange, parseDateRange, parseShard } from '../../src/replay/intake/replay-selection'
 import { DAY1, DAY_MS, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
 
 /** An archive of 2 sources × 4 days × 3 files, plus files a walk must leave alone. */

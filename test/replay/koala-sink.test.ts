@@ -1,9 +1,9 @@
 import { expect } from 'chai'
 import type { DeliveryResult, KoalaClient } from '../../src/koala/koala-client'
 import type { KoalaRequest, OutboundRequest } from '../../src/koala/request-schema'
-import { createKoalaSink } from '../../src/replay/koala-sink'
-import { RateLimit } from '../../src/replay/rate-limit'
-import type { SinkOutcome } from '../../src/replay/replay-sink'
+import { createKoalaSink } from '../../src/replay/settling/koala-sink'
+import { RateLimit } from '../../src/replay/settling/rate-limit'
+import type { SinkOutcome } from '../../src/replay/settling/replay-sink'
 import { until } from '../support/until'
 
 const request = (email: string, id: string): KoalaRequest => ({ endpoint: 'batch', body: { email, events: [{ type: 'track', event: 'E', message_id: id }] } })

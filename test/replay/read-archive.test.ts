@@ -1,8 +1,8 @@
 import { expect } from 'chai'
 import { Readable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
-import { parseArchiveLines, type ArchiveLine } from '../../src/replay/parse-archive-lines'
-import { readArchiveLines } from '../../src/replay/read-archive-lines'
+import { frameArchiveLines, parseFramedLines, type ArchiveLine } from '../../src/replay/intake/parse-archive-lines'
+import { readArchiveLines } from '../../src/replay/intake/read-archive-lines'
 import { ndjson, trackEvent } from './archive-fixtures'
 
 /** Feeds `bytes` in small chunks, as a slow disk or a pipe would. */
@@ -17,8 +17,9 @@ async function readAll(bytes: Buffer, skipBelow = 1, size?: number, reread: numb
   let lastLine = 0
   try {
     const lines = readArchiveLines(chunked(bytes, size), { maxLineBytes: 10_000 })
-    for await (const batch of parseArchiveLines(lines, { skipBelow, reread, maxDocumentBytes: 10_000 })) {
-      items.push(...batch.items)
+    // Framed here and parsed at once, as a line mapper parses each framed batch.
+    for await (const batch of frameArchiveLines(lines, { skipBelow, reread, maxDocumentBytes: 10_000 })) {
+      items.push(...parseFramedLines(batch.items))
       lastLine = batch.lastLine
     }
     return { items, lastLine }

@@ -93,7 +93,7 @@ describe('koala-adapter replay', function () {
       writeFileSync(path.join(root, '2.gz'), sample('Vh3bYQcAjH/1793577600000/1793610000000.sample-2.gz'))
       // Many people over many batches, then lines that hold several events, a dead letter, drops and a malformed line.
       const many = Array.from({ length: 3000 }, (_, i) => trackEvent(`m${i}`, `p${i % 97}@example.com`, new Date(DAY1 + i * 60_000).toISOString()))
-      // Body fields that differ within a person's request are merged from text on the threads, from objects without them.
+      // Body fields that differ within a person's request are merged from their text (koala/rendered-request.ts), with threads or without.
       many.forEach((event, i) => Object.assign(event.context as object, { ip: `198.51.100.${i % 5}`, traits: { email: ` P${i % 97}@Example.com`, plan: i % 3 } }))
       writeFileSync(path.join(root, '3.ndjson'), ndjson(many))
       const envelope = { batch: [trackEvent('e1', 'ada@example.com'), { type: 'track', event: 'Nobody', messageId: 'e2' }], sentAt: new Date(DAY1).toISOString() }
@@ -124,7 +124,7 @@ describe('koala-adapter replay', function () {
       expect(messageIdsOf([JSON.parse(run.stdout)])).to.deep.equal(['s1', 's2'])
     })
 
-    for (const threads of [['--workers', '1', '--map-threads', '0'], ['--workers', '2'], ['--map-threads', '2']]) it(`reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1 (${threads.join(' ')})`, () => {
+    for (const threads of [['--map-threads', '0'], ['--map-threads', '2']]) it(`reports a corrupt gzip member, a truncated gzip and a malformed line with file and line, reads on, and exits 1 (${threads.join(' ')})`, () => {
       const root = tempDir()
       const good = Array.from({ length: 300 }, (_, i) => trackEvent(`g${i}`, `p${i % 7}@example.com`))
       const corruptMember = gzipSync(ndjson([trackEvent('c2', 'ada@example.com')]))
@@ -229,8 +229,7 @@ describe('koala-adapter replay', function () {
       ['a bad --shard', ['replay', '--workspace', 'default', '--dry-run', '--shard', '3/2', SAMPLE], /--shard must be K\/N/],
       ['a bad --from', ['replay', '--workspace', 'default', '--dry-run', '--from', 'monday', SAMPLE], /--from must be an ISO date/],
       ['a missing path', ['replay', '--workspace', 'default', '--dry-run', 'no/such/dir'], /no such file or folder: no\/such\/dir/],
-      ['a bad --workers', ['replay', '--workspace', 'default', '--dry-run', '--workers', '0', SAMPLE], /--workers must be a whole number from 1 to 64/],
-      ['too many --workers', ['replay', '--workspace', 'default', '--dry-run', '--workers', '65', SAMPLE], /--workers must be a whole number from 1 to 64, got "65"/],
+      ['--workers, which is gone', ['replay', '--workspace', 'default', '--dry-run', '--workers', '2', SAMPLE], /--workers is gone: .*lost a person's order; use --shard K\/N to split a replay across machines/],
       ['a bad --map-threads', ['replay', '--workspace', 'default', '--dry-run', '--map-threads', 'many', SAMPLE], /--map-threads must be auto or a whole number from 0 to 16, got "many"/],
       ['--out without --dry-run', ['replay', '--workspace', 'default', '--out', 'x', SAMPLE], /--out is for --dry-run/],
       ['--checkpoint on stdin', ['replay', '--workspace', 'default', '--checkpoint', 'c.json', '-'], /--checkpoint cannot resume stdin/],
@@ -245,6 +244,13 @@ describe('koala-adapter replay', function () {
         expect(run.stderr).to.match(message)
       })
     }
+
+    it('REPLAY_WORKERS, which is gone, whatever its value', () => {
+      const run = cli(['replay', '--workspace', 'default', '--dry-run', SAMPLE], { REPLAY_WORKERS: '1' })
+      expect(run.status, run.stderr).to.equal(2)
+      expect(run.stderr).to.match(/REPLAY_WORKERS is gone: .*use --shard K\/N to split a replay across machines; unset it/)
+      expect(run.stdout).to.equal('')
+    })
 
     it('REPLAY_CONCURRENCY or REPLAY_BUFFER_ENTRIES of 0', () => {
       for (const variable of ['REPLAY_CONCURRENCY', 'REPLAY_BUFFER_ENTRIES']) {
@@ -354,7 +360,7 @@ describe('koala-adapter replay', function () {
       expect(new Set(messageIdsOf(sim.requests()))).to.deep.equal(new Set(ids))
     })
 
-    for (const threads of [['--map-threads', '0'], ['--map-threads', '2'], ['--workers', '2']]) {
+    for (const threads of [['--map-threads', '0'], ['--map-threads', '2']]) {
       it(`never sends a line of a gzip damaged mid-file, keeps its checkpoint before the damage, lists it past the cap on problems, exits 1; repaired, the same command delivers it (${threads.join(' ')})`, async () => {
         const root = tempDir()
         const events = Array.from({ length: 1000 }, (_, i) => trackEvent(`z${i}`, `p${i % 50}@example.com`))
@@ -387,15 +393,15 @@ describe('koala-adapter replay', function () {
       })
     }
 
-    for (const workers of ['1', '2']) {
-      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing, and prints Koala's code, never its text (--workers ${workers})`, async () => {
+    for (const threads of ['0', '2']) {
+      it(`stops with exit 2 when Koala refuses the key, dead-lettering nothing, and prints Koala's code, never its text (--map-threads ${threads})`, async () => {
         const { root } = archive()
         const deadLetter = path.join(tempDir(), 'dead.ndjson')
         // Koala's text may echo the key and an email: only the status and a short code may reach the terminal.
         const echo = { error: 'key pk_wrong_s3cret is revoked; ask ops@example.com', code: 'unauthorized' }
         sim.addFaults({ status: 401, body: echo, times: 1_000 })
         for (const json of [[], ['--json']]) {
-          const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, ...json, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong_s3cret' })
+          const run = await cliAsync(['replay', '--workspace', 'default', '--map-threads', threads, '--dead-letter', deadLetter, ...json, root], { ...env(), KOALA_PUBLIC_API_KEY: 'pk_wrong_s3cret' })
           expect(run.status, run.stderr).to.equal(2)
           const output = run.stdout + run.stderr
           expect(output).to.match(/Koala refused the key \(HTTP 401, code unauthorized\)/)
@@ -406,7 +412,7 @@ describe('koala-adapter replay', function () {
         sim.clearFaults()
         // A code that is free text is left out.
         sim.addFaults({ status: 403, body: { error: 'no', code: 'forbidden for ops@example.com' }, times: 1_000 })
-        const run = await cliAsync(['replay', '--workspace', 'default', '--workers', workers, '--dead-letter', deadLetter, root], env())
+        const run = await cliAsync(['replay', '--workspace', 'default', '--map-threads', threads, '--dead-letter', deadLetter, root], env())
         sim.clearFaults()
         expect(run.status, run.stderr).to.equal(2)
         expect(run.stderr).to.match(/Koala refused the key \(HTTP 403\)/)
@@ -414,7 +420,7 @@ describe('koala-adapter replay', function () {
       })
     }
 
-    it('with worker threads, SIGTERM saves the positions they report (exit 143), and the same command resumes and delivers the rest', async () => {
+    it('with map threads, SIGTERM saves the checkpoint at once (exit 143), and the same command resumes and delivers the rest', async () => {
       const root = tempDir()
       const ids: string[] = []
       for (let file = 0; file < 4; file++) {
@@ -425,7 +431,7 @@ describe('koala-adapter replay', function () {
       sim.addFaults({ latencyMs: 30, times: 1_000_000 })
       const dir = tempDir()
       const checkpoint = path.join(dir, 'checkpoint.json')
-      const args = ['replay', '--workspace', 'default', '--json', '--quiet', '--workers', '2', '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), root]
+      const args = ['replay', '--workspace', 'default', '--json', '--quiet', '--map-threads', '2', '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', path.join(dir, 'dead.ndjson'), root]
       const slow = { ...env(), REPLAY_BUFFER_ENTRIES: '60', REPLAY_MAX_HOLD_MS: '100', REPLAY_CHECKPOINT_INTERVAL_MS: '60000' }
       const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...slow } })
       let stderr = ''
@@ -435,7 +441,7 @@ describe('koala-adapter replay', function () {
       const [status] = (await once(child, 'close')) as [number | null]
       expect(status, stderr).to.equal(143)
       expect(stderr).to.contain(`progress is saved in ${checkpoint}`)
-      // The checkpoint interval is a minute: what it holds was asked of the workers at SIGTERM.
+      // The checkpoint interval is a minute: what it holds was saved at SIGTERM.
       const saved = JSON.parse(readFileSync(checkpoint, 'utf8'))
       expect(Object.values(saved.files).some((start) => start === 'done' || (typeof start === 'number' ? start : (start as { next: number }).next) > 1), JSON.stringify(saved)).to.equal(true)
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { Checkpoint, type FileStart } from '../../src/replay/checkpoint'
+import { Checkpoint, type FileStart } from '../../src/replay/settling/checkpoint'
 import path from 'node:path'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
 import { cliAsync, DAY1, DAY_MS, KOALA_KEY, tempDir, trackEvent, writeArchiveFile } from './archive-fixtures'
@@ -33,8 +33,8 @@ describe('koala-adapter replay on a full disk', function () {
     await sim?.close()
   })
 
-  for (const workers of ['1', '2']) {
-    it(`stops with one line and exit 3, whole dead-letter lines only, and a checkpoint that still holds every event not dead-lettered (--workers ${workers})`, async () => {
+  for (const threads of ['0', '2']) {
+    it(`stops with one line and exit 3, whole dead-letter lines only, and a checkpoint that still holds every event not dead-lettered (--map-threads ${threads})`, async () => {
       const root = tempDir()
       const lines = new Map<string, { file: string; line: number }>()
       for (let day = 0; day < 2; day++) {
@@ -46,7 +46,7 @@ describe('koala-adapter replay on a full disk', function () {
       sim.addFaults({ status: 400, body: { error: 'refused', code: 'invalid_payload' }, times: 1_000_000 })
       const deadLetter = path.join(disk!, 'dead.ndjson')
       const checkpoint = path.join(disk!, 'checkpoint.json')
-      const run = await cliAsync(['replay', '--workspace', 'default', '--quiet', '--workers', workers, '--map-threads', '0', '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', deadLetter, root], {
+      const run = await cliAsync(['replay', '--workspace', 'default', '--quiet', '--map-threads', threads, '--concurrency', '2', '--checkpoint', checkpoint, '--dead-letter', deadLetter, root], {
         KOALA_PUBLIC_API_KEY: KOALA_KEY,
         KOALA_BASE_URL: sim.baseUrl,
         REPLAY_CHECKPOINT_INTERVAL_MS: '20',

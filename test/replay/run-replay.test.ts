@@ -1,17 +1,19 @@
 import { expect } from 'chai'
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { Writable } from 'node:stream'
+import { Readable, Writable } from 'node:stream'
 import type { KoalaRequest, OutboundRequest, ProfileBatchRequest } from '../../src/koala/request-schema'
+import { AdapterError } from '../../src/errors'
 import { loadMappingFile } from '../../src/mapping/load-mapping'
-import { Checkpoint } from '../../src/replay/checkpoint'
-import { DeadLetterFile } from '../../src/replay/dead-letter'
-import { createDryRunSink } from '../../src/replay/dry-run-sink'
-import { findArchiveFiles, type ArchiveFile } from '../../src/replay/find-archive-files'
-import { MapThreads } from '../../src/replay/map-threads'
-import type { ReplaySink, SinkOutcome } from '../../src/replay/replay-sink'
-import { ReplayCounters } from '../../src/replay/replay-summary'
-import { ReplayWorkerError } from '../../src/replay/replay-workers'
+import { Checkpoint } from '../../src/replay/settling/checkpoint'
+import { DeadLetterFile } from '../../src/replay/settling/dead-letter'
+import { createDryRunSink } from '../../src/replay/settling/dry-run-sink'
+import { findArchiveFiles, type ArchiveFile } from '../../src/replay/intake/find-archive-files'
+import { mapInThisThread, type LineMapper } from '../../src/replay/intake/line-mapper'
+import { MapThreads } from '../../src/replay/intake/map-threads'
+import type { ReplaySelection } from '../../src/replay/intake/replay-selection'
+import type { ReplaySink, SinkOutcome } from '../../src/replay/settling/replay-sink'
+import { ReplayCounters } from '../../src/replay/reporting/replay-summary'
 import { runReplay, type ReplayPlan } from '../../src/replay/run-replay'
 import type { ReplayLimits } from '../../src/replay/replay-types'
 import { until } from '../support/until'
@@ -62,23 +64,29 @@ function entriesOf(request: KoalaRequest): number {
 
 const eventNames = (request: KoalaRequest) => ((request.body as ProfileBatchRequest).events ?? []).map((e) => e.message_id!)
 
-/** Map threads each test of the threaded pass started, closed after it. */
-const started: MapThreads[] = []
+/** Map threads each test of the threaded pass started: the run closes them; after a failed test, afterEach does. */
+const running: MapThreads[] = []
 /** How many map threads plan() gives a run: each test runs once without, once with. */
 let mapThreadCount = 0
 
-function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan> & { deadLetter?: DeadLetterFile } = {}): ReplayPlan & { problems: string[]; deadLetter: DeadLetterFile } {
+function plan(
+  files: ArchiveFile[],
+  sink: ReplaySink,
+  extra: Partial<ReplayPlan> & { deadLetter?: DeadLetterFile; selection?: ReplaySelection } = {}
+): ReplayPlan & { problems: string[]; deadLetter: DeadLetterFile } {
   const problems: string[] = []
-  const selection = extra.selection ?? {}
-  const mapThreads =
-    mapThreadCount === 0 ? undefined : new MapThreads(mapThreadCount, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents: sink.canRefuse }, 256)
-  if (mapThreads !== undefined) started.push(mapThreads)
+  const { selection = {}, ...rest } = extra
+  const threads = mapThreadCount
+  const startMapper = (keepEvents: boolean): LineMapper => {
+    if (threads === 0) return mapInThisThread(mapping, { selection, keepEvents })
+    const started = new MapThreads(threads, { mapping: loaded.compiled.config, selection: { fromMs: selection.fromMs, toMs: selection.toMs }, keepEvents }, 256)
+    running.push(started)
+    return started
+  }
   return {
-    ...(mapThreads !== undefined ? { mapThreads } : {}),
     files,
     open: (file) => createReadStream(file.absolute),
-    mapping,
-    selection: {},
+    startMapper,
     sink,
     deadLetter: new DeadLetterFile(path.join(tempDir(), 'dead.ndjson')),
     counters: new ReplayCounters(),
@@ -86,7 +94,7 @@ function plan(files: ArchiveFile[], sink: ReplaySink, extra: Partial<ReplayPlan>
     report: (line) => problems.push(line),
     onBytes: () => {},
     problems,
-    ...extra
+    ...rest
   }
 }
 
@@ -94,7 +102,7 @@ for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `,
   before(() => (mapThreadCount = threads))
   after(() => (mapThreadCount = 0))
   afterEach(async () => {
-    await Promise.all(started.splice(0).map((threads) => threads.close()))
+    await Promise.all(running.splice(0).map((threads) => threads.close()))
   })
 
   it('batches one person across events and files: 65 events become requests of 30, 30 and 5, in order', async () => {
@@ -314,6 +322,41 @@ for (const threads of [0, 2]) describe(`replay: the run${threads === 0 ? '' : `,
   })
 })
 
+describe('replay: the line mapper', () => {
+  it('is closed by the run; when it fails, the run ends with its error and the checkpoint keeps every line not sent', async () => {
+    const root = tempDir()
+    const file = path.join(root, 'two.ndjson')
+    writeFileSync(file, '')
+    // Two chunks, so two batches: the mapper maps the first, and fails on the second.
+    const chunks = [trackEvent('a1', 'ada@example.com'), trackEvent('b1', 'bob@example.com')].map((event) => Buffer.from(JSON.stringify(event) + '\n'))
+    const inThread = mapInThisThread(mapping, { selection: {}, keepEvents: true })
+    let batches = 0
+    let closed = 0
+    const failing: LineMapper = {
+      capacity: 1,
+      map: (framed) => (++batches === 2 ? Promise.reject(new AdapterError('REPLAY_THREAD_FAILED', 'the mapper failed')) : inThread.map(framed)),
+      close: async () => void closed++
+    }
+    const checkpointFile = path.join(tempDir(), 'checkpoint.json')
+    const { sink, requests } = recordingSink()
+    const run = plan(findArchiveFiles([file], {}, new Set()).files, sink, {
+      open: () => Readable.from(chunks),
+      startMapper: () => failing,
+      checkpoint: Checkpoint.open(checkpointFile, { workspace: 'default', paths: [root] })
+    })
+    const error = await runReplay(run).then(
+      () => undefined,
+      (failure: unknown) => failure
+    )
+    expect(error).to.be.instanceOf(AdapterError).and.have.property('message', 'the mapper failed')
+    expect(closed).to.equal(1)
+    // a1 was still held (its request open) when the run failed: nothing was sent, and line 1 is where a resumed run starts.
+    expect(requests).to.deep.equal([])
+    expect(run.counters).to.include({ eventsRead: 1, eventsSent: 0 })
+    expect(Checkpoint.open(checkpointFile, { workspace: 'default', paths: [root] }).startOf(file)).to.deep.equal({ next: 1, pending: [] })
+  })
+})
+
 describe('replay: map threads', () => {
   it('refuse a count below one, which could never answer a batch', () => {
     expect(() => new MapThreads(0, { mapping: loaded.compiled.config, selection: {}, keepEvents: false }, 64)).to.throw(/at least 1, got 0/)
@@ -327,13 +370,13 @@ describe('replay: map threads', () => {
     writeFileSync(file, `${many}\n`)
     const { sink } = recordingSink()
     const threads = new MapThreads(1, { mapping: loaded.compiled.config, selection: {}, keepEvents: true }, 24)
-    const run = plan(findArchiveFiles([file], {}, new Set()).files, sink, { mapThreads: threads, limits: { ...LIMITS, maxLineBytes: 64 << 20, maxHoldMs: 50 } })
+    const run = plan(findArchiveFiles([file], {}, new Set()).files, sink, { startMapper: () => threads, limits: { ...LIMITS, maxLineBytes: 64 << 20, maxHoldMs: 50 } })
     try {
       const error = await runReplay(run).then(
         () => undefined,
         (failure: unknown) => failure
       )
-      expect(error).to.be.instanceOf(ReplayWorkerError)
+      expect(error).to.be.instanceOf(AdapterError).and.have.property('code', 'REPLAY_THREAD_FAILED')
       expect((error as Error).message).to.match(/a replay map thread ran out of memory \(its heap is limited to 24 MB\)/)
       expect(run.counters.eventsRead).to.equal(0)
     } finally {

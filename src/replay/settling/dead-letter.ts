@@ -11,7 +11,7 @@ export type DeadLetterReason = {
   error: string
 }
 
-/** What a replay needs of its dead-letter file: a worker thread has one that relays to the main thread, the only writer. */
+/** What a replay needs of its dead-letter file (tests hand in one that fails). */
 export type DeadLetterWriter = Pick<DeadLetterFile, 'write' | 'close'>
 
 /**

@@ -1,4 +1,4 @@
-import type { OutboundRequest } from '../koala/request-schema'
+import type { OutboundRequest } from '../../koala/request-schema'
 import type { DeadLetterReason } from './dead-letter'
 
 /**

@@ -1,7 +1,7 @@
-import type { DeliveryPolicy } from '../config'
-import type { DeliveryResult, KoalaClient, KoalaTarget } from '../koala/koala-client'
-import { whoKeyOfRequest } from '../koala/who'
-import { DeliveryQueue } from '../pipeline/delivery-queue'
+import type { DeliveryPolicy } from '../../config'
+import type { DeliveryResult, KoalaClient, KoalaTarget } from '../../koala/koala-client'
+import { whoKeyOfRequest } from '../../koala/who'
+import { DeliveryQueue } from '../../pipeline/delivery-queue'
 import type { RateLimit } from './rate-limit'
 import type { ReplaySink, SinkOutcome } from './replay-sink'
 

@@ -1,11 +1,11 @@
-import { deliveryPolicies, type ServiceConfig } from '../config'
-import { createKoalaClient, type KoalaTarget } from '../koala/koala-client'
+import { deliveryPolicies, type ServiceConfig } from '../../config'
+import { createKoalaClient, type KoalaTarget } from '../../koala/koala-client'
 import { createKoalaSink } from './koala-sink'
 import { RateLimit } from './rate-limit'
-import type { ReplayCounters } from './replay-summary'
+import type { ReplayCounters } from '../reporting/replay-summary'
 import type { ReplaySink } from './replay-sink'
 
-/** Where and how fast a replay (or one of its worker threads) sends: plain data, so it crosses to a worker as it is. */
+/** Where and how fast a replay sends. */
 export type KoalaDelivery = {
   target: KoalaTarget
   config: ServiceConfig
@@ -22,7 +22,7 @@ export type KoalaDelivery = {
  */
 export function startKoalaDelivery(delivery: KoalaDelivery, counters: ReplayCounters): { sink: ReplaySink; close(): void } {
   const { config, concurrency, rate } = delivery
-  // The replay's policy, with --concurrency (or a worker thread's share of it) for its own.
+  // The replay's policy, built once in config.ts, with --concurrency for its own.
   const policy = { ...deliveryPolicies(config).replay, concurrency }
   const client = createKoalaClient({ ...config, koalaMaxSockets: Math.max(config.koalaMaxSockets, concurrency) }, policy, { onRetry: () => counters.retries++ })
   const sink = createKoalaSink(client, delivery.target, { ...policy, rate: rate === undefined ? undefined : new RateLimit(rate) })

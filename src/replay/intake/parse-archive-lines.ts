@@ -5,16 +5,10 @@
  */
 export type ArchiveLine = { line: number; value: unknown; error?: undefined } | { line: number; error: string }
 
-export type ParsedBatch = {
-  items: ArchiveLine[]
-  /** The last physical line this batch covers, blank and skipped ones included. */
-  lastLine: number
-}
-
-import { isJsonObject } from '../json/json-object'
+import { isJsonObject } from '../../json/json-object'
 import { LINE_TOO_LONG, type ArchiveText } from './read-archive-lines'
-import { describeJsonError } from '../json/describe-json-error'
-import { AdapterError } from '../errors'
+import { describeJsonError } from '../../json/describe-json-error'
+import { AdapterError } from '../../errors'
 
 export type ParseLinesOptions = {
   /** Lines below this were settled by an earlier run (except `reread`): counted, never parsed. */
@@ -42,19 +36,12 @@ export type FramedBatch = {
 }
 
 /**
- * Parses NDJSON lines, one JSON value each. A file whose first line is only an opening
- * bracket (a pretty-printed `.json` export, an event copied from Segment's debugger)
- * is read as ONE document at that line, up to `maxDocumentBytes`; that decision rests on
- * the first line alone, so a checkpoint means the same thing when a run resumes.
- */
-export async function* parseArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<ParsedBatch> {
-  for await (const framed of frameArchiveLines(batches, options)) yield { items: parseFramedLines(framed.items), lastLine: framed.lastLine }
-}
-
-/**
- * What parseArchiveLines does short of parsing: numbers the lines, skips those below
- * `skipBelow`, reports lines too long, and gathers a multi-line document. The replay's
- * map threads parse (parseFramedLines) what the main thread frames here.
+ * Frames NDJSON lines, one JSON value each, for parsing (parseFramedLines, in a line
+ * mapper): numbers the lines, skips those below `skipBelow`, reports lines too long.
+ * A file whose first line is only an opening bracket (a pretty-printed `.json` export,
+ * an event copied from Segment's debugger) is gathered as ONE document at that line, up
+ * to `maxDocumentBytes`; that decision rests on the first line alone, so a checkpoint
+ * means the same thing when a run resumes.
  */
 export async function* frameArchiveLines(batches: AsyncIterable<ArchiveText[]>, options: ParseLinesOptions): AsyncGenerator<FramedBatch> {
   const wanted = wantedLines(options.skipBelow, options.reread ?? [])

@@ -1,9 +1,10 @@
 import path from 'node:path'
 import { Worker } from 'node:worker_threads'
-import type { MappingFile } from '../mapping/mapping-file-schema'
+import { AdapterError } from '../../errors'
+import type { MappingFile } from '../../mapping/mapping-file-schema'
+import type { LineMapper } from './line-mapper'
 import type { MappedLines } from './mapped-lines'
 import type { FramedLine } from './parse-archive-lines'
-import { ReplayWorkerError } from './replay-workers'
 
 const ENTRY = path.join(__dirname, 'map-thread-entry.js')
 /**
@@ -13,15 +14,9 @@ const ENTRY = path.join(__dirname, 'map-thread-entry.js')
 const BATCHES_PER_THREAD = 4
 /**
  * Each map thread's young generation. Measured with 2 threads on the 1M-event bench: 8 MB as fast as 16
- * (the replay workers' size) for ~15 MB less peak memory; 4 MB within noise of 8 (-5% to +7%) for ~5 MB less.
+ * (the size the --workers threads had) for ~15 MB less peak memory; 4 MB within noise of 8 (-5% to +7%) for ~5 MB less.
  */
 const MAP_THREAD_YOUNG_GENERATION_MB = 4
-/**
- * Characters of lines sent and not yet taken back, across the threads: with long lines (up to
- * REPLAY_MAX_LINE_BYTES), a count of batches alone would let the main thread hold many of them.
- */
-export const MAX_CHARS_OUT = 8 * 1024 * 1024
-
 /** Where a batch's mapped lines go once its thread answers. */
 type Answer = { resolve(lines: MappedLines): void; reject(error: Error): void }
 
@@ -35,28 +30,26 @@ export type MapThreadSetup = {
 }
 
 /**
- * Threads that parse, select, map and render the replay's lines while the main thread
- * reads, batches and sends. Batches go out in turn and each thread answers its own in
+ * Threads that parse, select, map and render the replay's lines (a LineMapper) while the
+ * main thread reads, batches and sends. Batches go out in turn and each thread answers its own in
  * order, so answers are taken in the order the batches were sent: the archive's order,
  * which is what keeps each person's order across the archive.
  */
-export class MapThreads {
+export class MapThreads implements LineMapper {
   private readonly threads: Array<{ worker: Worker; answers: Answer[] }> = []
   private next = 0
   private failure: Error | undefined
-  /** Whether events come back as JSON, which a sink that can refuse needs for its dead letters. */
-  readonly keepsEvents: boolean
 
   constructor(count: number, setup: MapThreadSetup, heapMb: number) {
-    if (!Number.isInteger(count) || count < 1) throw new Error(`internal: map threads need a count of at least 1, got ${count}`)
-    this.keepsEvents = setup.keepEvents
+    if (!Number.isInteger(count) || count < 1) throw new AdapterError('INTERNAL', `map threads need a count of at least 1, got ${count}`)
     for (let index = 0; index < count; index++) {
       const worker = new Worker(ENTRY, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: heapMb, maxYoungGenerationSizeMb: MAP_THREAD_YOUNG_GENERATION_MB } })
       const thread = { worker, answers: [] as Answer[] }
       worker.on('message', (lines: MappedLines) => thread.answers.shift()?.resolve(lines))
       worker.on('error', (error: Error & { code?: string }) =>
         this.fail(
-          new ReplayWorkerError(
+          new AdapterError(
+            'REPLAY_THREAD_FAILED',
             error.code === 'ERR_WORKER_OUT_OF_MEMORY'
               ? `a replay map thread ran out of memory (its heap is limited to ${heapMb} MB); lower REPLAY_MAX_LINE_BYTES or raise REPLAY_WORKER_HEAP_MB`
               : `a replay map thread failed: ${error.stack ?? error.message}`,
@@ -64,7 +57,7 @@ export class MapThreads {
           )
         )
       )
-      worker.on('exit', () => this.fail(new ReplayWorkerError('a replay map thread exited before the end of the run')))
+      worker.on('exit', () => this.fail(new AdapterError('REPLAY_THREAD_FAILED', 'a replay map thread exited before the end of the run')))
       this.threads.push(thread)
     }
   }
@@ -87,7 +80,7 @@ export class MapThreads {
 
   /** Ends the threads; batches still out are refused. */
   async close(): Promise<void> {
-    this.failure ??= new ReplayWorkerError('the replay map threads were closed')
+    this.failure ??= new AdapterError('REPLAY_THREAD_FAILED', 'the replay map threads were closed')
     await Promise.all(this.threads.map((thread) => thread.worker.terminate()))
   }
 

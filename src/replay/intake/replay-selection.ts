@@ -1,5 +1,5 @@
-import { AdapterError } from '../errors'
-import { firstTimeMs, readIsoTime } from '../segment/iso-time'
+import { AdapterError } from '../../errors'
+import { firstTimeMs, readIsoTime } from '../../segment/iso-time'
 
 /** Which part of an archive a replay covers: a time range, sources, and one shard of the files. */
 export type ReplaySelection = {

@@ -1,12 +1,12 @@
-import type { CompiledMapping } from '../mapping/compile-mapping'
-import { renderEntry } from '../koala/rendered-request'
-import { holdsManyEvents, itemsOfDocument } from '../segment/read-events'
-import { unwrapDeadLetter } from './dead-letter'
+import type { CompiledMapping } from '../../mapping/compile-mapping'
+import { renderEntry } from '../../koala/rendered-request'
+import { holdsManyEvents, itemsOfDocument } from '../../segment/read-events'
+import { unwrapDeadLetter } from '../settling/dead-letter'
 import { parseFramedLines, type FramedLine } from './parse-archive-lines'
 import { eventInRange, hasRange, type ReplaySelection } from './replay-selection'
 
 /**
- * What a map thread sends back for a batch of framed lines: one flat array (a few
+ * What a line mapper gives back for a batch of framed lines: one flat array (a few
  * strings and numbers per event clone much faster between threads than objects),
  * records one after another, each starting with its line and a code:
  *
@@ -27,7 +27,7 @@ export const MAPPED_OUTSIDE = -1
 
 export type LineMapperOptions = { selection: ReplaySelection; keepEvents: boolean }
 
-/** Returns what a map thread does with each batch: parse, select, map and render its lines. */
+/** Returns what a line mapper (line-mapper.ts) does with each batch: parse, select, map and render its lines. */
 export function createLineMapper(mapping: CompiledMapping, options: LineMapperOptions): (framed: readonly FramedLine[]) => MappedLines {
   const filtering = hasRange(options.selection)
   const addEvent = (out: MappedLines, line: number, event: unknown): void => {

@@ -47,7 +47,7 @@ export function createDryRunSink(out: Writable, options: { end: boolean }): Repl
 }
 
 /** Ends the dry-run output and waits for it to be written; or, for a stream we do not own (stdout), waits for it to drain. */
-export async function finishOutput(out: Writable, end: boolean): Promise<void> {
+async function finishOutput(out: Writable, end: boolean): Promise<void> {
   if (!end) {
     if (out.writableNeedDrain) await once(out, 'drain')
     return

@@ -1,4 +1,4 @@
-import { AdapterError } from '../errors'
+import { AdapterError } from '../../errors'
 
 /** What the OS said, for a person: the errno code, never a stack. */
 const REASONS: Record<string, string> = {

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs'
 import path from 'node:path'
-import { AdapterError } from '../errors'
+import { AdapterError } from '../../errors'
 import { dayOutsideRange, shardOf, type ReplaySelection } from './replay-selection'
 
 /** One input of a replay: a file, or stdin. */

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads'
-import { compileMapping } from '../mapping/compile-mapping'
+import { compileMapping } from '../../mapping/compile-mapping'
 import type { MapThreadSetup } from './map-threads'
 import { createLineMapper } from './mapped-lines'
 import type { FramedLine } from './parse-archive-lines'

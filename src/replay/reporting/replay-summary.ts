@@ -1,8 +1,5 @@
-import type { DropReason } from '../drop-reasons'
-import { addDrops, countDrop, droppedTotal, type DropTally } from '../pipeline/drop-tally'
-
-/** The plain counts of ReplayCounters, summed when worker threads report theirs. */
-const COUNTS = ['filesRead', 'filesSkipped', 'eventsRead', 'eventsSent', 'eventsOutsideRange', 'deadLettered', 'malformedLines', 'readErrors', 'retries', 'linesSkipped'] as const
+import type { DropReason } from '../../drop-reasons'
+import { countDrop, droppedTotal, type DropTally } from '../../pipeline/drop-tally'
 
 /** What one replay run did, counted as it goes; the summary and the exit status are read from it. */
 export class ReplayCounters {
@@ -27,12 +24,10 @@ export class ReplayCounters {
   /** Final outcome of each request: HTTP status, network error code, or `written` for a dry run. */
   readonly requests: Record<string, number> = {}
   retries = 0
-  /** Events worker threads reported settled, until their own counts are added at their end. */
-  workerEventsSettled = 0
 
   /** Events whose fate is sealed: delivered, dead-lettered, dropped or outside --from/--to. What progress shows. */
   get eventsSettled(): number {
-    return this.eventsSent + this.deadLettered + this.droppedTotal + this.eventsOutsideRange + this.workerEventsSettled
+    return this.eventsSent + this.deadLettered + this.droppedTotal + this.eventsOutsideRange
   }
 
   drop(reason: DropReason): void {
@@ -43,21 +38,10 @@ export class ReplayCounters {
     this.requests[status] = (this.requests[status] ?? 0) + 1
   }
 
-  /** Adds what a worker thread counted (its counters, as the message carried them). */
-  add(other: CounterSnapshot): void {
-    for (const key of COUNTS) this[key] += other[key]
-    this.damaged.push(...other.damaged)
-    addDrops(this.dropped, other.dropped)
-    for (const [status, n] of Object.entries(other.requests)) this.requests[status] = (this.requests[status] ?? 0) + n
-  }
-
   get droppedTotal(): number {
     return droppedTotal(this.dropped)
   }
 }
-
-/** The counters as plain data: what a worker thread's counters become when posted to the main thread. */
-export type CounterSnapshot = Pick<ReplayCounters, (typeof COUNTS)[number] | 'dropped' | 'requests' | 'damaged'>
 
 /** The end-of-run summary as `--json` prints it. */
 export type ReplaySummary = {

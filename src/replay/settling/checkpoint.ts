@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs'
 import { z } from 'zod'
-import { AdapterError } from '../errors'
+import { AdapterError } from '../../errors'
 import { writeFailure } from './write-failure'
 
 /** What a resumed run must repeat exactly: with other inputs or another selection, "line N of file F is done" means nothing. */
@@ -47,7 +47,7 @@ export function linesSettledBefore(start: ResumePoint): number {
   return start.next - 1 - start.pending.length
 }
 
-/** What a replay needs of its checkpoint: a worker thread has one that relays to the main thread, the only writer. */
+/** What a replay needs of its checkpoint (tests give their own). */
 export type CheckpointStore = Pick<Checkpoint, 'startOf' | 'save'>
 
 /**
@@ -101,7 +101,7 @@ export class Checkpoint {
     this.flush()
   }
 
-  /** Records where files stand, in memory only (a run with worker threads flushes on its own timer). */
+  /** Records where files stand, in memory only (save() records and writes). */
   record(positions: Iterable<[string, FileStart]>): void {
     for (const [absolute, start] of positions) {
       if (start === 'done') this.files[absolute] = start
