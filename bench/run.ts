@@ -1,8 +1,9 @@
-/** `npm run bench [-- mapping|webhook|replay|attack|koala-client]`: each scenario prints ours next to its baseline from the same run. */
+/** `npm run bench [-- mapping|webhook|replay|attack|koala-client|queue]`: each scenario prints ours next to its baseline from the same run. */
 import os from 'node:os'
 import { attackBench } from './attack.bench'
 import { koalaClientBench } from './koala-client.bench'
 import { mappingBench } from './mapping.bench'
+import { queueBench } from './queue.bench'
 import { replayBench } from './replay.bench'
 import { webhookBench } from './webhook.bench'
 
@@ -11,7 +12,8 @@ const SCENARIOS: Record<string, () => Promise<{ lines: string[] }> | { lines: st
   webhook: webhookBench,
   replay: replayBench,
   attack: attackBench,
-  'koala-client': koalaClientBench
+  'koala-client': koalaClientBench,
+  queue: queueBench
 }
 
 async function main(): Promise<void> {
