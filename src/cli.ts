@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander'
 import { AdapterError } from './errors'
 import { BUILTIN_MAPPINGS_DIR, mappingsDir } from './cli/mappings-dir'
+import { addQueueCommand } from './cli/queue-program'
 import type { ImportCommandOptions } from './cli/import-command'
 import type { ReplayCommandOptions } from './cli/replay-command'
 
@@ -102,6 +103,8 @@ function buildProgram(): Command {
       const { runSim } = await import('./cli/sim-command')
       await runSim(options)
     })
+
+  addQueueCommand(program)
 
   return program
 }

@@ -3,6 +3,7 @@ import path from 'node:path'
 import { AdapterError } from '../../src/errors'
 import { openQueueStore } from '../../src/queue/open-queue-store'
 import { tempDir } from '../support/temp-dir'
+import { trackOf } from './queue-fixtures'
 import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from './postgres-test-schema'
 
 /** The CONFIG_INVALID message openQueueStore rejects `url` with. */
@@ -33,6 +34,21 @@ describe('openQueueStore', () => {
     } finally {
       await dropSchema(schema)
     }
+  })
+
+  it('takes the PostgreSQL schema from ?schema=, so every process given the URL uses the same tables', async () => {
+    const schema = freshSchemaName()
+    try {
+      const writer = await openQueueStore(TEST_DATABASE_URL, { schema })
+      await writer.append('acme', [trackOf('ada@example.com', 1)])
+      await writer.close()
+      const reader = await openQueueStore(`${TEST_DATABASE_URL}?schema=${schema}`)
+      expect((await reader.status()).depth).to.equal(1)
+      await reader.close()
+    } finally {
+      await dropSchema(schema)
+    }
+    expect(await refusal(`${TEST_DATABASE_URL}?schema=Bad-Name`)).to.contain('schema= takes')
   })
 
   it('names what is wrong with a URL it does not take, and never repeats the URL', async () => {
