@@ -11,7 +11,7 @@ import { mapEvents, type Drop, type ReceivedEvent } from '../pipeline/map-events
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
-import { maskEmails } from './mask-emails'
+import { maskEmails } from '../json/mask-emails'
 
 /** What a door answers, decided from what happened to every event. */
 export type DoorAnswer = { status: number; retryAfterSec?: number; body: Record<string, unknown> }
