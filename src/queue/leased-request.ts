@@ -1,3 +1,4 @@
+import { AdapterError } from '../errors'
 import { EntryGroup } from '../koala/batcher'
 import { renderRequest, type RenderedEntry } from '../koala/rendered-request'
 import type { RenderedRequest } from '../koala/request-schema'
@@ -29,7 +30,7 @@ export function renderLeasedRequest(entries: readonly QueuedEntry[], maxPerKind:
   }
   const group = new EntryGroup<RenderedEntry>(rendered(entries[0]))
   for (const entry of entries) {
-    if (!group.tryAdd(rendered(entry), maxPerKind)) throw new Error(`internal: a lease holds more than ${maxPerKind} ${entry.kind}`)
+    if (!group.tryAdd(rendered(entry), maxPerKind)) throw new AdapterError('INTERNAL', `a lease holds more than ${maxPerKind} ${entry.kind}`)
   }
   return renderRequest(group)
 }
