@@ -62,9 +62,10 @@ function buildProgram(): Command {
     .description('run the service: Segment webhook and Tracking API doors, delivering to Koala')
     .option('--port <n>', 'port to listen on (default: PORT, else 8080)', parsePort)
     .option('--mappings <dir>', 'mapping folder (default: ./mappings, else the built-in one)')
-    .action(async (options: { port?: number; mappings?: string }) => {
+    .option('--queue <url>', 'queue mode: store events in sqlite:PATH or postgres://…, answer, deliver in the background (default: QUEUE_URL, else direct mode)')
+    .action(async (options: { port?: number; mappings?: string; queue?: string }) => {
       const { runServe } = await import('./cli/serve-command')
-      await runServe({ port: options.port, mappingsDir: mappingsDir(options.mappings), builtinDefaultFile: `${BUILTIN_MAPPINGS_DIR}/default.json` })
+      await runServe({ port: options.port, queueUrl: options.queue, mappingsDir: mappingsDir(options.mappings), builtinDefaultFile: `${BUILTIN_MAPPINGS_DIR}/default.json` })
     })
 
   program

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { durationMs } from './duration-setting'
 import { AdapterError } from './errors'
 
 /**
@@ -97,12 +98,31 @@ export const ServiceConfig = z.object({
   replayProgressIntervalMs: int(5_000),
   /** The longest line (or whole multi-line JSON document) a replay reads; past it, the rest of the file is skipped and reported. */
   replayMaxLineBytes: int(64 * 1024 * 1024),
+  /** Queue mode's store (`sqlite:PATH` or `postgres://…`); unset: direct mode. */
+  queueUrl: z.string().min(1).optional(),
+  /** How long a person's oldest queued entry waits for more of that person's, so they share a Koala request. */
+  queueLingerMs: int(250),
+  /** Queued entries not delivered within this are dead-lettered. */
+  queueMaxAgeMs: durationMs('7d'),
+  /** Unset: the store's defaults (src/queue/queue-store-options.ts). */
+  queueMaxEntries: z.coerce.number().int().min(1).optional(),
+  queueMaxBytes: z.coerce.number().int().min(1).optional(),
+  /** A replica that does not settle a lease within this (it died) loses it to another; at least twice the request budget. */
+  queueLeaseMs: int(60_000),
+  /** Koala requests the deliverer has in flight at once, each for one person. */
+  queueConcurrency: positiveInt(16),
+  /** One queued Koala request, the client's retries included; then it waits in the queue and is sent again later. */
+  queueRequestBudgetMs: int(10_000),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
 }).superRefine((config, ctx) => {
   if (config.adminPort !== undefined && config.adminPort !== 0 && config.adminPort === config.port) {
     ctx.addIssue({ code: 'custom', path: ['adminPort'], message: `${config.adminPort} is PORT too; the admin port must be another one` })
   }
   // Refused rather than raised quietly: a grace shorter than the budget cuts off requests still delivering at SIGTERM.
+  // A lease must outlast its request, or another replica takes the person over while it is still being sent.
+  if (config.queueLeaseMs < 2 * config.queueRequestBudgetMs) {
+    ctx.addIssue({ code: 'custom', path: ['queueLeaseMs'], message: `${config.queueLeaseMs} ms is under twice QUEUE_REQUEST_BUDGET_MS (${config.queueRequestBudgetMs} ms); set it to ${2 * config.queueRequestBudgetMs} or more` })
+  }
   if (config.shutdownGraceMs < config.requestBudgetMs) {
     ctx.addIssue({
       code: 'custom',
@@ -149,6 +169,14 @@ const ENV_NAMES: Record<keyof ServiceConfig, string> = {
   replayCheckpointIntervalMs: 'REPLAY_CHECKPOINT_INTERVAL_MS',
   replayProgressIntervalMs: 'REPLAY_PROGRESS_INTERVAL_MS',
   replayMaxLineBytes: 'REPLAY_MAX_LINE_BYTES',
+  queueUrl: 'QUEUE_URL',
+  queueLingerMs: 'QUEUE_LINGER_MS',
+  queueMaxAgeMs: 'QUEUE_MAX_AGE',
+  queueMaxEntries: 'QUEUE_MAX_ENTRIES',
+  queueMaxBytes: 'QUEUE_MAX_BYTES',
+  queueLeaseMs: 'QUEUE_LEASE_MS',
+  queueConcurrency: 'QUEUE_CONCURRENCY',
+  queueRequestBudgetMs: 'QUEUE_REQUEST_BUDGET_MS',
   logLevel: 'LOG_LEVEL'
 }
 
@@ -168,8 +196,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   return Object.freeze(parsed.data)
 }
 
-/** Settings whose value is never printed: a token, or a URL that may carry a password. */
-const SECRET_SETTINGS: ReadonlySet<keyof ServiceConfig> = new Set(['adminToken'])
+/** Settings whose value is never printed: a token, or a URL that may carry a password (in its query too). */
+const SECRET_SETTINGS: ReadonlySet<keyof ServiceConfig> = new Set(['adminToken', 'queueUrl'])
 
 /** A setting's value fit for one line of a terminal or log: quoted, short, no secret. */
 function shownValue(key: keyof ServiceConfig, value: unknown): string {
@@ -216,11 +244,14 @@ export type DeliveryPolicy = {
 
 /**
  * The delivery policy of each door, from the settings: the server answers Segment within
- * its 5 s, so it retries little; a replay has no one waiting and retries longer. Built
+ * its 5 s, so it retries little; a replay has no one waiting and retries longer; queue
+ * mode's deliverer retries within a longer budget, then again later from the store. Built
  * here once, so no door renames settings to make a client of its own.
  */
-export function deliveryPolicies(config: ServiceConfig): { door: DeliveryPolicy; replay: DeliveryPolicy } {
+export function deliveryPolicies(config: ServiceConfig): { door: DeliveryPolicy; replay: DeliveryPolicy; queue: DeliveryPolicy } {
   return {
+    // Queue mode's deliverer: nobody waits on it, and what fails waits in the store to be sent again.
+    queue: Object.freeze({ concurrency: config.queueConcurrency, budgetMs: config.queueRequestBudgetMs, maxRetries: config.koalaMaxRetries }),
     door: Object.freeze({ concurrency: config.doorConcurrency, budgetMs: config.requestBudgetMs, maxRetries: config.koalaMaxRetries }),
     replay: Object.freeze({ concurrency: config.replayConcurrency, budgetMs: config.replayRequestBudgetMs, maxRetries: config.replayMaxRetries })
   }

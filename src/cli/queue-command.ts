@@ -1,6 +1,6 @@
 import { AdapterError } from '../errors'
 import type { DeadLetter, QueueStatus, QueueStore } from '../queue/queue-store'
-import { maskEmails } from '../server/mask-emails'
+import { maskEmails } from '../json/mask-emails'
 import { openOperatedQueue, queueUrl } from './queue-url'
 import { bytesText, countText, durationText, tableLines } from './queue-text'
 

@@ -126,11 +126,13 @@ export class PostgresQueueStore implements QueueStore {
          SELECT workspace, who, owner AS previous FROM ${this.t.people} p
          WHERE next_attempt_at <= $1 AND (owner IS NULL OR expires_at <= $1)
            AND NOT EXISTS (SELECT 1 FROM ${this.t.paused} z WHERE z.workspace = p.workspace)
+           AND ((SELECT enqueued_at FROM ${this.t.entries} f WHERE f.id = p.first_id) <= $5
+             OR EXISTS (SELECT 1 FROM ${this.t.entries} e WHERE e.workspace = p.workspace AND e.who = p.who GROUP BY e.kind HAVING COUNT(*) >= $6))
          ORDER BY first_id LIMIT $2 FOR UPDATE SKIP LOCKED)
        UPDATE ${this.t.people} p SET owner = $3, expires_at = $4 FROM picked
        WHERE p.workspace = picked.workspace AND p.who = picked.who
        RETURNING p.workspace, p.who, p.first_id, picked.previous`,
-      [now, options.maxPeople, owner, expiresAt]
+      [now, options.maxPeople, owner, expiresAt, now - (options.lingerMs ?? 0), options.maxPerKind]
     )
     if (claimed.length === 0) return []
     claimed.sort((a, b) => Number(a.first_id) - Number(b.first_id))

@@ -23,8 +23,8 @@ export interface QueueStore {
   append(workspace: string, entries: readonly QueueEntryInput[]): Promise<number[]>
 
   /**
-   * Leases people (and accounts) whose entries are due, not paused and not leased by a live
-   * owner, to `owner`: for each, its oldest entries in order, as many as one Koala request
+   * Leases people (and accounts) whose entries are due (past their retry time and their
+   * linger, or a full request), not paused and not leased by a live owner, to `owner`: for each, its oldest entries in order, as many as one Koala request
    * takes. A person is leased to one owner at a time; an expired lease is taken over.
    */
   lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]>
@@ -95,6 +95,12 @@ export type LeaseOptions = {
   /** Entries of one kind per lease: Koala's 30 per request. */
   maxPerKind: number
   leaseMs: number
+  /**
+   * A person is due only once its oldest entry has waited this long, or it already holds
+   * `maxPerKind` entries of one kind (a full request): more of its entries may come to share
+   * the request. 0 by default.
+   */
+  lingerMs?: number
   /** The time to lease at (epoch ms); the store's clock by default. */
   now?: number
 }

@@ -13,6 +13,13 @@ type Append = { workspace: string; entries: readonly QueueEntryInput[] }
 type Person = { workspace: string; who: string }
 /** Ids as one JSON parameter: `id IN (SELECT value FROM json_each(?))` takes any number of them. */
 const IDS = 'SELECT value FROM json_each(@ids)'
+/**
+ * A person's linger is over: its oldest entry waited long enough, or it has a full request's
+ * worth of one kind. The count runs only for people still lingering, who hold what arrived
+ * within QUEUE_LINGER_MS, so it stays small.
+ */
+const LINGERED = `((SELECT enqueued_at FROM queue_entries f WHERE f.id = p.first_id) <= @lingeredBefore
+  OR EXISTS (SELECT 1 FROM queue_entries e WHERE e.workspace = p.workspace AND e.who = p.who GROUP BY e.kind HAVING COUNT(*) >= @full))`
 
 /**
  * The embedded store: one SQLite file, one process. WAL with synchronous=FULL, so a
@@ -100,12 +107,13 @@ export class SqliteQueueStore implements QueueStore {
       SELECT workspace, who, owner FROM queue_people p
       WHERE next_attempt_at <= @now AND (owner IS NULL OR expires_at <= @now)
         AND NOT EXISTS (SELECT 1 FROM queue_paused z WHERE z.workspace = p.workspace)
+        AND ${LINGERED}
       ORDER BY first_id LIMIT @limit`)
     const take = this.db.prepare('UPDATE queue_people SET owner = ?, expires_at = ? WHERE workspace = ? AND who = ?')
     const oldest = this.db.prepare(`SELECT ${ENTRY_COLUMNS} FROM queue_entries WHERE workspace = ? AND who = ? ORDER BY id LIMIT ?`)
     const leased: LeasedPerson[] = []
     this.write('a lease', () => {
-      for (const person of due.all({ now, limit: options.maxPeople }) as Array<Person & { owner: string | null }>) {
+      for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind }) as Array<Person & { owner: string | null }>) {
         const rows = oldest.all(person.workspace, person.who, options.maxPerKind * KINDS_PER_REQUEST) as QueuedEntryRow[]
         if (rows.length === 0) {
           this.db.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?').run(person.workspace, person.who)

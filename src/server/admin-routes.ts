@@ -7,8 +7,15 @@ import { requestError } from './read-body'
 import type { Metrics } from './metrics'
 import { bearerOf, verifyBearer } from './signature'
 import type { WorkspaceHealth } from './workspace-health'
+import type { QueueStatus } from '../queue/queue-store'
 
-export type AdminDeps = { registry: WorkspaceRegistry; metrics: Metrics; health: WorkspaceHealth }
+export type AdminDeps = {
+  registry: WorkspaceRegistry
+  metrics: Metrics
+  health: WorkspaceHealth
+  /** Queue mode: the store's status as last read (depth, dead letters, paused workspaces). */
+  queueStatus?: () => QueueStatus | undefined
+}
 
 /**
  * Who sees workspace names and metrics. On the public port: the bearer of ADMIN_TOKEN,
@@ -32,7 +39,16 @@ export function adminRoutes(deps: AdminDeps, isAdmin: (req: Request) => boolean)
   // a stale mapping) are shown, not made "not ready": every replica shares them.
   router.get('/readyz', (req, res) => {
     const ready = registry.ready
-    res.status(ready ? 200 : 503).json(isAdmin(req) ? { ready, workspaces: registry.names(), problems: health.problems() } : { ready })
+    if (!isAdmin(req)) {
+      res.status(ready ? 200 : 503).json({ ready })
+      return
+    }
+    const body: Record<string, unknown> = { ready, workspaces: registry.names(), problems: health.problems() }
+    const queue = deps.queueStatus?.()
+    if (queue !== undefined) {
+      body.queue = { depth: queue.depth, deadLetters: queue.deadLetters, paused: queue.workspaces.filter((w) => w.paused).map((w) => ({ workspace: w.workspace, reason: w.pausedReason })), workspaces: queue.workspaces }
+    }
+    res.status(ready ? 200 : 503).json(body)
   })
   router.get('/metrics', async (req, res) => {
     if (!isAdmin(req)) throw new AdapterError('UNAUTHORIZED', '/metrics needs Authorization: Bearer <ADMIN_TOKEN>')

@@ -8,6 +8,9 @@ import { WriteKeyIndex } from './write-key-index'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
 import { deliverEvents, type DoorAnswer } from './deliver-events'
+import { enqueueEvents } from './enqueue-events'
+import type { ReceivedEvent } from '../pipeline/map-events'
+import type { QueueMode } from './queue-mode'
 import { eventsOf } from './door-events'
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
@@ -39,7 +42,12 @@ export type AppDeps = {
   delivered: DeliveredMemory
   /** The clock request budgets run on (tests inject one). */
   now: () => number
+  /** Queue mode: the doors store the events and answer; unset: direct mode, they deliver before answering. */
+  queue?: Pick<QueueMode, 'store' | 'wake' | 'status'>
 }
+
+/** What a door does with a request's events once read: deliver them (direct mode) or store them (queue mode). */
+type HandleEvents = (events: ReceivedEvent[], workspace: ServedWorkspace, door: string, deadline: number, logger: Logger) => Promise<DoorAnswer>
 
 const TRACKING_CALLS = new Set<string>(SEGMENT_EVENT_TYPES)
 
@@ -51,12 +59,18 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('etag', false)
   const body = receiveBody(config)
   const delivery = { client: deps.client, metrics, logger: deps.logger, policy: deps.policy, delivered: deps.delivered, health: deps.health }
+  // Picked once: a request pays one function call for the mode, not a branch per step.
+  const queue = deps.queue
+  const handleEvents: HandleEvents =
+    queue === undefined
+      ? (events, workspace, door, deadline, logger) => deliverEvents(events, workspace, door, deadline, { ...delivery, logger })
+      : (events, workspace, door, _deadline, logger) => enqueueEvents(events, workspace, door, { store: queue.store, wake: queue.wake, metrics, logger })
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })
   })
   // With ADMIN_PORT they live there alone: this port then shows neither workspace names nor metrics (404).
-  if (config.adminPort === undefined) app.use(adminRoutes({ registry, metrics, health: deps.health }, adminCheck(config.adminToken, false)))
+  if (config.adminPort === undefined) app.use(adminRoutes({ registry, metrics, health: deps.health, queueStatus: deps.queue?.status }, adminCheck(config.adminToken, false)))
 
   // What a webhook can be refused for without its body is checked before the body is read
   // (up to maxBodyBytes): a request without credentials costs us only its headers. An
@@ -75,7 +89,7 @@ export function createApp(deps: AppDeps): express.Express {
     const values = Array.isArray(decoded.json) ? decoded.json : [decoded.json]
     if (values.length === 0) throw new AdapterError('INPUT_INVALID', 'the body is an empty array')
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the body has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw, 'body', config.maxEventBytes), workspace, 'webhook', deadline, { ...delivery, logger: res.locals.log as Logger })
+    const answer = await handleEvents(eventsOf(values, decoded.raw, 'body', config.maxEventBytes), workspace, 'webhook', deadline, res.locals.log as Logger)
     send(res, answer)
   })
 
@@ -108,7 +122,7 @@ export function createApp(deps: AppDeps): express.Express {
     const decoded = { raw, json: parseJson(raw, config) }
     const values = call === 'batch' ? batchOf(decoded.json) : [withType(decoded.json, call)]
     if (values.length > config.maxBatchEvents) throw new AdapterError('BODY_TOO_LARGE', `the batch has ${values.length} events; at most ${config.maxBatchEvents}`)
-    const answer = await deliverEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, { ...delivery, logger: res.locals.log as Logger })
+    const answer = await handleEvents(eventsOf(values, decoded.raw, call === 'batch' ? 'batch' : 'body', config.maxEventBytes), workspace, 'tracking', deadline, res.locals.log as Logger)
     send(res, answer.status === 200 ? { ...answer, body: { success: true, ...answer.body } } : answer)
   })
 

@@ -11,7 +11,8 @@ import { mapEvents, type Drop, type ReceivedEvent } from '../pipeline/map-events
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
-import { maskEmails } from './mask-emails'
+import { maskEmails } from '../json/mask-emails'
+import { koalaErrorSummary } from '../koala/koala-error-summary'
 
 /** What a door answers, decided from what happened to every event. */
 export type DoorAnswer = { status: number; retryAfterSec?: number; body: Record<string, unknown> }
@@ -154,7 +155,7 @@ export async function deliverEvents(
         error: `Koala refused ${refused.length} of ${events.length} events for good (HTTP ${status}); of the others: ${others.join(', ')}`,
         code: 'KOALA_REJECTED' satisfies ErrorCode,
         refused: refused.slice(0, MAX_LISTED).map((index) => ({ index, messageId: results[index].messageId, status: (failedEvents.get(index) as { status: number }).status })),
-        koala: koalaError(verdicts[0])
+        koala: koalaErrorSummary(verdicts[0].status, verdicts[0].error)
       }
     }
   }
@@ -206,20 +207,4 @@ function refusedConfiguration(
 function retryAfterOf(unavailable: readonly Unavailable[]): number {
   const ms = unavailable.map((o) => o.retryAfterMs ?? 0)
   return Math.max(1, Math.ceil(Math.max(0, ...ms) / 1000))
-}
-
-const MAX_KOALA_ERROR_CHARS = 200
-
-/**
- * What we pass on of Koala's error: its status, its short `code`, and its message cut
- * short with emails masked. Never Koala's whole body, which may quote the events sent.
- */
-function koalaError(rejection: Extract<Failure, { kind: 'rejected' }>): Record<string, unknown> {
-  const data = rejection.error
-  const out: Record<string, unknown> = { status: rejection.status }
-  const fields = typeof data === 'object' && data !== null ? (data as Record<string, unknown>) : { error: data }
-  const message = typeof fields.error === 'string' ? fields.error : typeof fields.message === 'string' ? fields.message : undefined
-  if (message !== undefined) out.error = maskEmails(message.slice(0, MAX_KOALA_ERROR_CHARS))
-  if (typeof fields.code === 'string' && /^[\w.-]{1,64}$/.test(fields.code)) out.code = fields.code
-  return out
 }

@@ -75,6 +75,53 @@ export function createMetrics() {
       labelNames: ['workspace'] as const,
       registers: [registry]
     }),
+    eventsQueued: new Counter({
+      name: 'koala_adapter_events_queued_total',
+      help: 'Segment events stored in the queue (queue mode), to be delivered by the deliverer',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    queueDepth: new Gauge({
+      name: 'koala_adapter_queue_depth',
+      help: 'Queued Koala entries waiting to be delivered (queue mode), refreshed every few seconds',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    queueOldestAge: new Gauge({
+      name: 'koala_adapter_queue_oldest_age_seconds',
+      help: 'Age of the oldest queued entry waiting (queue mode); 0 when none waits',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    queueDeadLetters: new Gauge({
+      name: 'koala_adapter_queue_dead_letters',
+      help: 'Entries in the dead letters (queue mode): refused by Koala for good, or older than QUEUE_MAX_AGE',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    queuePaused: new Gauge({
+      name: 'koala_adapter_queue_paused',
+      help: '1 while a workspace\'s delivery is paused because Koala refuses its key or URL (queue mode), else 0',
+      labelNames: ['workspace'] as const,
+      registers: [registry]
+    }),
+    queueRequests: new Counter({
+      name: 'koala_adapter_queue_requests_total',
+      help: 'Koala requests of the deliverer (queue mode), by how they settled: ack, retry, dead, pause',
+      labelNames: ['workspace', 'outcome'] as const,
+      registers: [registry]
+    }),
+    queueEntriesPerRequest: new Histogram({
+      name: 'koala_adapter_queue_entries_per_request',
+      help: 'Queued entries one Koala request of the deliverer carried (batching across door requests)',
+      buckets: [1, 2, 5, 10, 20, 30, 60, 90],
+      registers: [registry]
+    }),
+    queueTakeovers: new Counter({
+      name: 'koala_adapter_queue_takeovers_total',
+      help: 'Leases this replica took over from one whose lease expired (queue mode, PostgreSQL): their entries may be sent twice',
+      registers: [registry]
+    }),
     httpLatency: new Histogram({
       name: 'koala_adapter_http_request_duration_seconds',
       help: 'Time from a door receiving a request to answering it',

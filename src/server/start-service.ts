@@ -12,11 +12,12 @@ import { admitWorkspace, doorStates, type ServedWorkspace } from './door-policy'
 import { startSimulator, type RunningSimulator } from '../simulator/start-simulator'
 import { createAdminApp } from './admin-routes'
 import { createApp } from './app'
-import { maskEmails } from './mask-emails'
+import { maskEmails } from '../json/mask-emails'
 import { createLogger } from './logger'
 import { DeliveredMemory } from './delivered-memory'
 import { createMetrics } from './metrics'
 import { WorkspaceHealth } from './workspace-health'
+import { startQueueMode, type QueueMode } from './queue-mode'
 
 /** The embedded simulator of local mode keeps this many requests for `GET /_sim/requests`. */
 const LOCAL_SIMULATOR_RECORDS = 10_000
@@ -49,6 +50,8 @@ export type RunningService = {
   logger: Logger
   /** The embedded simulator, in local mode (the default workspace's Koala key variable unset). */
   simulator: RunningSimulator | undefined
+  /** Queue mode's store and deliverer (QUEUE_URL or --queue); undefined in direct mode. */
+  queue: QueueMode | undefined
   /** Stops accepting, lets in-flight requests finish (up to the grace period), then closes everything. */
   stop(): Promise<void>
 }
@@ -119,8 +122,9 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   }
   showStale()
 
-  const policy = deliveryPolicies(config).door
-  const client: KoalaClient = createKoalaClient(config, policy, {
+  const { door: policy, queue: queuePolicy } = deliveryPolicies(config)
+  // In queue mode only the deliverer talks to Koala, with the queue's policy.
+  const client: KoalaClient = createKoalaClient(config, config.queueUrl === undefined ? policy : queuePolicy, {
     onAttemptStart: ({ endpoint }) => metrics.koalaInFlight.inc({ endpoint }),
     onAttempt: ({ endpoint, status, code, durationMs }) => {
       metrics.koalaInFlight.dec({ endpoint })
@@ -129,8 +133,17 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
     },
     onRetry: ({ endpoint }) => metrics.koalaRetries.inc({ endpoint })
   }, { now, setTimer: options.setTimer, sleep: options.sleep })
+  const queue: QueueMode | undefined =
+    config.queueUrl === undefined
+      ? undefined
+      : await startQueueMode({ url: config.queueUrl, config, registry, client, metrics, logger, now, setTimer: options.setTimer }).catch(async (error: unknown) => {
+          client.close()
+          registry.close()
+          await simulator?.close()
+          throw error
+        })
   const delivered = new DeliveredMemory(config.deliveredMemoryIds, now)
-  const app = createApp({ config, policy, registry, client, metrics, logger, health, delivered, now })
+  const app = createApp({ config, policy, registry, client, metrics, logger, health, delivered, now, queue })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.
   // Node checks those timeouts every `connectionsCheckingInterval` (30 s by default),
   // too coarse for a 10 s headers timeout.
@@ -145,7 +158,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   )
   // ADMIN_PORT: /readyz and /metrics on a port of their own, which a deployment keeps private.
   const adminServer: Server | undefined =
-    config.adminPort === undefined ? undefined : createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, createAdminApp({ registry, metrics, health }, config.adminToken))
+    config.adminPort === undefined ? undefined : createServer({ keepAliveTimeout: config.keepAliveTimeoutMs }, createAdminApp({ registry, metrics, health, queueStatus: queue?.status }, config.adminToken))
   const adminHost = config.adminHost ?? host
   try {
     await listen(server, config.port, host)
@@ -154,6 +167,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   } catch (error) {
     server.close()
     adminServer?.close()
+    await queue?.stop()
     client.close()
     registry.close()
     await simulator?.close()
@@ -195,12 +209,14 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
         adminServer.closeAllConnections()
         await adminClosed
       }
+      // What the deliverer has in flight settles; what is stored waits for the next start.
+      await queue?.stop()
       registry.close()
       client.close()
       await simulator?.close()
       logger.info('stopped')
     })())
-  return { url, port, adminUrl, registry, logger, simulator, stop }
+  return { url, port, adminUrl, registry, logger, simulator, queue, stop }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {
@@ -241,6 +257,7 @@ function announce(
   if (s.adminUrl !== undefined) say(`  admin port:        ${s.adminUrl}/readyz, ${s.adminUrl}/metrics (not on the port above)`)
   say(`  webhook door:      POST ${s.url}/webhook/<workspace>   (workspaces: ${s.registry.names().join(', ')})`)
   say(`  Tracking API door: POST ${s.url}/v1/batch (point @segment/analytics-node's host here)`)
+  if (s.config.queueUrl !== undefined) say(`  queue mode:        events are stored (${s.config.queueUrl.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'}), answered, then delivered to Koala in the background`)
   if (s.simulator !== undefined) {
     say(`LOCAL MODE: ${s.defaultKeyVariable} is not set (the default workspace's Koala key), so workspaces without a Koala key of their own send to a local simulator, not to Koala.`)
     say(`  Events go to a local Koala simulator at ${s.simulator.baseUrl}; see what it received: GET ${s.simulator.url}/_sim/requests (one workspace's: ?key=<workspace>)`)

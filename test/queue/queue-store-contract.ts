@@ -90,6 +90,21 @@ export function describeQueueStoreContract(open: OpenStore): void {
     expect(next.takenOver).to.equal(false)
   })
 
+  it('lingers: a person is due once its oldest entry waited lingerMs, or at once with a full request of one kind', async () => {
+    const store = await fresh()
+    const linger = { ...LEASE, maxPerKind: 3, lingerMs: 250 }
+    await store.append('acme', [trackOf(ANN, 1)])
+    clock.advance(100)
+    await store.append('acme', [trackOf(ANN, 2), trackOf(BOB, 3), identifyOf(BOB), trackOf(BOB, 4)])
+    expect(await store.lease('a', { ...linger, now: 1_000_249 }), 'nobody waited 250 ms, and nobody has 3 of a kind').to.deep.equal([])
+    const [ann, ...others] = await store.lease('a', { ...linger, now: 1_000_250 })
+    expect(others).to.deep.equal([])
+    expect(eventNames(ann.entries)).to.deep.equal(['e1', 'e2'])
+    await store.append('acme', [trackOf(BOB, 5)])
+    const [bob] = await store.lease('a', { ...linger, now: 1_000_251 })
+    expect(eventNames(bob.entries), 'a full request does not wait').to.deep.equal(['e3', 'identify', 'e4', 'e5'])
+  })
+
   it('retries later in order: a person\'s later entries wait behind the failed ones', async () => {
     const store = await fresh()
     await store.append('acme', [trackOf(ANN, 1), trackOf(ANN, 2)])

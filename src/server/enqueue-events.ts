@@ -1,0 +1,83 @@
+import type { Logger } from 'pino'
+import { AdapterError, type ErrorCode } from '../errors'
+import { maskEmails } from '../json/mask-emails'
+import { renderEntry } from '../koala/rendered-request'
+import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
+import type { QueueEntryInput, QueueStore } from '../queue/queue-store'
+import type { Workspace } from '../workspace/resolve-workspace'
+import type { DoorAnswer } from './deliver-events'
+import { ERROR_STATUS } from './error-status'
+import type { Metrics } from './metrics'
+
+export type EnqueueDeps = {
+  store: QueueStore
+  metrics: Metrics
+  logger: Logger
+  /** Tells the deliverer entries were stored. */
+  wake: () => void
+}
+
+/**
+ * When the store refuses a request (full, or its disk or database refuses the write), the
+ * sender is asked to come back after this: long enough for the deliverer to drain some or
+ * an operator to act, short next to Segment's hours of retries and analytics-node's backoff.
+ */
+export const QUEUE_REFUSED_RETRY_AFTER_SEC = 30
+
+const MAX_LISTED = 100
+
+/**
+ * Queue mode's door: maps the events, stores their Koala entries durably (the answer waits
+ * for the commit), then answers 200 with what was queued and dropped; the deliverer sends
+ * them later. Invalid events are answered 400 as in direct mode, after the valid ones are
+ * stored. A store that refuses (QUEUE_FULL, QUEUE_WRITE_FAILED) stored nothing: 503 with
+ * Retry-After, and the sender sends the whole request again.
+ */
+export async function enqueueEvents(events: readonly ReceivedEvent[], workspace: Workspace, door: string, deps: EnqueueDeps): Promise<DoorAnswer> {
+  const { metrics } = deps
+  const name = workspace.name
+  metrics.eventsReceived.inc({ door, workspace: name }, events.length)
+  const { results, tally: reasons, drops, toSend } = mapEvents(events, workspace.compiled)
+  const entries: QueueEntryInput[] = []
+  for (const result of results) {
+    if (result.outcome !== 'send') continue
+    for (const entry of result.entries) {
+      const rendered: QueueEntryInput = renderEntry(entry)
+      if (result.messageId !== null) rendered.messageId = result.messageId
+      entries.push(rendered)
+    }
+  }
+  const log = { workspace: name, door, events: events.length, entries: entries.length, reasons }
+  try {
+    await deps.store.append(name, entries)
+  } catch (error) {
+    if (!(error instanceof AdapterError) || (error.code !== 'QUEUE_FULL' && error.code !== 'QUEUE_WRITE_FAILED')) throw error
+    deps.logger.error({ ...log, code: error.code, error: error.message }, 'queue refused the request; the sender will send it again')
+    return { status: ERROR_STATUS[error.code], retryAfterSec: QUEUE_REFUSED_RETRY_AFTER_SEC, body: { error: error.message, code: error.code } }
+  }
+  if (entries.length > 0) deps.wake()
+  metrics.eventsQueued.inc({ workspace: name }, toSend)
+
+  // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
+  const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
+  const dropped: Array<{ index: number; messageId: string | null; reason: string; detail: string }> = []
+  for (const drop of drops) {
+    const detail = maskEmails(drop.detail)
+    if (drop.reason === 'invalid_event') invalid.push({ index: drop.index, messageId: drop.messageId, detail })
+    else dropped.push({ index: drop.index, messageId: drop.messageId, reason: drop.reason, detail })
+    deps.logger.info({ workspace: name, door, messageId: drop.messageId === null ? null : maskEmails(drop.messageId), reason: drop.reason, detail }, 'event dropped')
+  }
+  for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: name, reason }, count)
+  const summary: Record<string, unknown> = { received: events.length, queued: toSend, dropped: dropped.length, reasons }
+  if (dropped.length > 0) summary.drops = dropped.slice(0, MAX_LISTED)
+  if (invalid.length > 0) {
+    summary.invalid = invalid.slice(0, MAX_LISTED)
+    deps.logger.info({ ...log, invalid: invalid.length }, 'invalid events refused; the others queued')
+    return {
+      status: ERROR_STATUS.INPUT_INVALID,
+      body: { ...summary, error: `${invalid.length} of ${events.length} events are invalid; the other ${toSend} were queued`, code: 'INPUT_INVALID' satisfies ErrorCode }
+    }
+  }
+  deps.logger.info(log, toSend > 0 ? 'queued' : 'nothing queued: every event dropped')
+  return { status: 200, body: summary }
+}
