@@ -15,6 +15,8 @@ const MIN_POLL_MS = 20
 /** A paused workspace is tried again after this; the store is swept of expired entries this often. */
 const DEFAULT_PROBE_MS = 60_000
 const DEFAULT_SWEEP_MS = 60_000
+/** A settle the store refused (a full disk) is written again this often, so its person is not held until the lease ends. */
+const SETTLE_RETRY_MS = 1_000
 
 export type DelivererDeps = {
   store: QueueStore
@@ -78,6 +80,34 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
   let moreDue = false
   let wakeTimer: (() => void) | undefined
   let stopping = false
+  /** Settles waiting to be written again; stop() releases them. */
+  const settleWaits = new Set<() => void>()
+  const refusedSettles = new LogThrottle(probeMs, now)
+
+  /**
+   * Writes a settle, again every SETTLE_RETRY_MS while the store refuses it (a full disk,
+   * a database refusing writes): Koala's answer is known, and a lease left to expire would
+   * hold the person for QUEUE_LEASE_MS, then send the request again. Gives up on stop().
+   */
+  async function persist(write: () => Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        return await write()
+      } catch (error) {
+        if (stopping) throw error
+        if (refusedSettles.due('settle')) logger.error({ err: summary(error) }, 'queue: the store refused a settle; writing it again every second')
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            cancel()
+            settleWaits.delete(done)
+            resolve()
+          }
+          const cancel = setTimer(done, SETTLE_RETRY_MS)
+          settleWaits.add(done)
+        })
+      }
+    }
+  }
 
   function pump(): void {
     if (stopping) return
@@ -130,21 +160,21 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     const result = await deps.client.send(renderLeasedRequest(entries, MAX_ENTRIES_PER_KIND), target, { deadline: now() + policy.budgetMs })
     const settlement = settlementOf(result)
     if (settlement.action === 'ack') {
-      await store.ack(owner, ids)
+      await persist(() => store.ack(owner, ids))
       pauses.succeeded(workspace)
       if (isFull(person)) moreDue = true
     } else if (settlement.action === 'retry') {
       const attempts = 1 + Math.max(...entries.map((entry) => entry.attempts))
       const delayMs = queueRetryDelay(attempts, settlement.retryAfterMs, random)
-      await store.retryLater(owner, ids, now() + delayMs, settlement.reason)
+      await persist(() => store.retryLater(owner, ids, now() + delayMs, settlement.reason))
       logger.warn({ workspace, entries: entries.length, attempts, retryInMs: delayMs, reason: settlement.reason }, 'queue: Koala unavailable; the request waits and is sent again')
     } else if (settlement.action === 'dead') {
-      await store.deadLetter(owner, ids, settlement.reason)
+      await persist(() => store.deadLetter(owner, ids, settlement.reason))
       logger.error({ workspace, entries: entries.length, reason: settlement.reason }, 'queue: Koala refused entries for good; they are in the dead letters')
     } else {
-      await pauses.pause(workspace, settlement.status, settlement.reason)
+      await persist(() => pauses.pause(workspace, settlement.status, settlement.reason))
       // Due at once, but the workspace is paused: they go with the first request after the probe.
-      await store.retryLater(owner, ids, now(), settlement.reason)
+      await persist(() => store.retryLater(owner, ids, now(), settlement.reason))
     }
     deps.onRequest?.({ workspace, entries: entries.length, action: settlement.action, takenOver: person.takenOver })
   }
@@ -188,6 +218,7 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
       for (const cancel of timers) cancel()
       timers.clear()
       pauses.stop()
+      for (const release of [...settleWaits]) release()
       await leasing
       await queue.idle()
     }

@@ -14,6 +14,13 @@ export const QueueStoreOptions = z.object({
    * current turn of the event loop ends, which already gathers the requests read meanwhile.
    */
   groupWindowMs: z.number().int().nonnegative().default(0),
+  /**
+   * SQLite: this process is the one that delivers from the file (the service, not the queue
+   * CLI), so leases found at open belong to a run that was killed, and end at once instead of
+   * holding their people for QUEUE_LEASE_MS. PostgreSQL replicas never do this: a lease found
+   * there may be a live replica's.
+   */
+  soleDeliverer: z.boolean().default(false),
   /** PostgreSQL: the schema holding the tables (created when missing). */
   schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _ only').default('public'),
   /** PostgreSQL: connections per process. */

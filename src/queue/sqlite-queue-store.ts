@@ -36,6 +36,8 @@ export class SqliteQueueStore implements QueueStore {
   private readonly insertPerson: Database.Statement
   private appendsCommitted = 0
   private takeovers = 0
+  /** Leases a killed run left, ended at open (soleDeliverer). */
+  orphansReleased = 0
 
   constructor(readonly file: string, options: QueueStoreOptions = {}) {
     this.settings = QueueStoreOptions.parse(options)
@@ -45,6 +47,7 @@ export class SqliteQueueStore implements QueueStore {
       this.db.pragma('synchronous = FULL')
       this.db.pragma('busy_timeout = 5000')
       this.db.exec(SQLITE_SCHEMA)
+      if (this.settings.soleDeliverer) this.orphansReleased = this.db.prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE owner IS NOT NULL').run().changes
     } catch (error) {
       throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot open the SQLite queue ${file}: ${error instanceof Error ? error.message : String(error)}`)
     }

@@ -41,7 +41,8 @@ export type QueueModeDeps = {
 export async function startQueueMode(deps: QueueModeDeps): Promise<QueueMode> {
   const { config, metrics, logger } = deps
   const setTimer = deps.setTimer ?? realTimer
-  const options: QueueStoreOptions = { now: deps.now }
+  // One process delivers from a SQLite file: what it finds leased at start, a killed run left.
+  const options: QueueStoreOptions = { now: deps.now, soleDeliverer: true }
   if (config.queueMaxEntries !== undefined) options.maxEntries = config.queueMaxEntries
   if (config.queueMaxBytes !== undefined) options.maxBytes = config.queueMaxBytes
   const store = await openQueueStore(deps.url, options)

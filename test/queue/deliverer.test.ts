@@ -121,6 +121,25 @@ describe('the deliverer', function () {
     expect(received.map((body) => body.events[0].event)).to.deep.equal(['e1', 'e1'])
   })
 
+  it('writes a settle the store refused (a full disk) again every second, so the person is neither held for the lease nor sent twice', async () => {
+    koala(200)
+    start()
+    await store.append('acme', [trackOf(ANN, 1)])
+    // The disk refuses every delete, as a full one does, until the test lifts it.
+    const other = new Database(file)
+    other.exec(`CREATE TRIGGER refuse_delete BEFORE DELETE ON queue_entries BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`)
+    clock.advance(LINGER_MS + 1)
+    await until(() => logs.text.includes('the store refused a settle'), { what: 'the refused ack logged' })
+    clock.advance(1_000)
+    await until(() => clock.pendingTimers().includes(1_000), { what: 'the second try of the ack failed too, and a third waits' })
+    other.exec('DROP TRIGGER refuse_delete')
+    other.close()
+    clock.advance(1_000)
+    await until(async () => (await depth()) === 0, { what: 'the ack written once the disk takes it' })
+    expect(received, 'Koala got the request once').to.have.length(1)
+    expect(settled).to.have.length(1)
+  })
+
   it('dead-letters what Koala refuses (400) with its status, code and message, emails masked', async () => {
     koala(400, { error: `bad event for ${ANN}`, code: 'invalid_event' })
     start()

@@ -5,7 +5,7 @@ import { seededRandom } from '../support/seeded-random'
 import { tempDir } from '../support/temp-dir'
 import { until } from '../support/until'
 import type { RunningProcess } from '../support/long-running-process'
-import { deliveredEvents, personEvent, sendWebhook, startQueueService, startSimulatorProcess, WRITE_KEY } from './queue-processes'
+import { deliveredEvents, metricOf, personEvent, sendWebhook, startQueueService, startSimulatorProcess, WRITE_KEY } from './queue-processes'
 
 /**
  * Issue 15's promises, with real processes and a real store: what the door acknowledged
@@ -75,9 +75,10 @@ describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', fu
     for (let seq = 0; seq < 30; seq++) analytics.track({ userId: `user-${seq % 3}`, event: 'Step Done', messageId: `outage-${seq}`, properties: { seq, email: `person${seq % 3}@example.com` } })
     await analytics.closeAndFlush({ timeout: 30_000 })
     expect(errors).to.deep.equal([])
-    // Koala refused the deliverer's tries meanwhile: the entries wait in the store.
-    const refusedTries = async () => ((await (await fetch(`${sim.url}/_sim/faults`)).json()) as Array<{ times: number }>)[0]?.times ?? 0
-    await until(async () => (await refusedTries()) < 1_000_000 - 2, { what: 'the deliverer tried Koala at least twice while it was down' })
+    // Koala refused the deliverer's requests meanwhile, and it sent them again after its backoff (1 s, then 2 s):
+    // Koala stays down past the point analytics-node, with one retry, gives up; the entries wait in the store.
+    const retried = () => metricOf(service.url, 'koala_adapter_queue_requests_total{workspace="default",outcome="retry"}')
+    await until(async () => (await retried()) >= 6, { what: 'each person\'s request refused twice by Koala', withinMs: 30_000, everyMs: 100 })
     expect(await deliveredEvents(sim.url)).to.deep.equal([])
 
     await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' })

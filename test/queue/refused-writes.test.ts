@@ -43,13 +43,14 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
     const disk = path.join(tempDir('queue-disk-'), 'tiny')
     mkdirSync(disk)
     try {
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', disk], { stdio: 'ignore' })
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', disk], { stdio: 'ignore' })
     } catch {
       this.skip() // mounting needs root
     }
     try {
-      // A filler leaves the store a few hundred KB; removing it gives the room back.
-      writeFileSync(path.join(disk, 'filler'), Buffer.alloc(640 * 1024))
+      // A filler leaves the store half a MB, so the disk fills within a few dozen events; removing it gives
+      // the room back, more than SQLite's write-ahead log takes before it checkpoints (4 MB).
+      writeFileSync(path.join(disk, 'filler'), Buffer.alloc(15.5 * 1024 * 1024))
       await koalaDown(sim.url)
       const service = await startQueueService(`sqlite:${path.join(disk, 'queue.db')}`, sim.url)
       services.push(service)
@@ -79,7 +80,8 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
       )
       expect(delivered.has(refused!.id), 'the refused event was stored after all').to.equal(false)
       // With room again, the door takes events again.
-      expect((await post(service.url, personEvent(1, 9_999, 'disk'))).status).to.equal(200)
+      const again = await post(service.url, personEvent(1, 9_999, "disk"))
+      expect(again.status, JSON.stringify(again) + service.output()).to.equal(200)
     } finally {
       for (const service of services.splice(0)) service.child.kill('SIGKILL')
       await new Promise((resolve) => setTimeout(resolve, 100))

@@ -31,9 +31,9 @@ describe('queue mode: two replicas on one PostgreSQL (real processes)', function
     const sim = await startSimulatorProcess()
     const replicas: Array<RunningProcess & { url: string }> = []
     try {
-      // Koala is slow, so the replica killed holds leases with requests in flight; its leases end 1.5 s after it dies.
+      // Koala is slow, so the replica killed holds leases with requests in flight; its leases end 1.5 s after it dies (each request's budget is 0.7 s, under half a lease).
       await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 300, times: 40 }) })
-      const env = { QUEUE_LEASE_MS: '1500' }
+      const env = { QUEUE_LEASE_MS: '1500', QUEUE_REQUEST_BUDGET_MS: '700' }
       const [a, b] = await Promise.all([startQueueService(database.url, sim.url, env), startQueueService(database.url, sim.url, env)])
       replicas.push(a, b)
       const people = 20

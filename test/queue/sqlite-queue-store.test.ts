@@ -15,8 +15,8 @@ describe('the SQLite queue store', () => {
   afterEach(async () => {
     for (const store of stores.splice(0)) await store.close()
   })
-  const open = (file: string) => {
-    const store = new SqliteQueueStore(file)
+  const open = (file: string, soleDeliverer = false) => {
+    const store = new SqliteQueueStore(file, { soleDeliverer })
     stores.push(store)
     return store
   }
@@ -33,6 +33,20 @@ describe('the SQLite queue store', () => {
     await reader.close()
     stores.length = 0
     expect((await open(file).status()).depth).to.equal(2)
+  })
+
+  it('as the sole deliverer, ends at open the leases a killed run left; the queue CLI (not the deliverer) leaves them alone', async () => {
+    const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
+    const killed = open(file)
+    await killed.append('acme', [trackOf('ann@example.com', 1)])
+    expect(await killed.lease('dead-run', { maxPeople: 1, maxPerKind: 30, leaseMs: 60_000 })).to.have.length(1)
+    // Another reader (the CLI) opening the file must not end a live service's leases.
+    expect(await open(file).lease('cli', { maxPeople: 1, maxPerKind: 30, leaseMs: 60_000 })).to.deep.equal([])
+    const restarted = open(file, true)
+    expect(restarted.orphansReleased).to.equal(1)
+    const [leased] = await restarted.lease('next-run', { maxPeople: 1, maxPerKind: 30, leaseMs: 60_000 })
+    expect(leased.entries.map((entry) => entry.messageId)).to.deep.equal(['m1'])
+    expect(leased.takenOver).to.equal(false)
   })
 
   it('runs in WAL mode with synchronous=FULL, so a commit survives a power cut', () => {
