@@ -101,7 +101,7 @@ export const ServiceConfig = z.object({
   /** Queue mode's store (`sqlite:PATH` or `postgres://…`); unset: direct mode. */
   queueUrl: z.string().min(1).optional(),
   /** How long a person's oldest queued entry waits for more of that person's, so they share a Koala request. */
-  queueLingerMs: int(250),
+  queueLingerMs: int(1_000),
   /** Queued entries not delivered within this are dead-lettered. */
   queueMaxAgeMs: durationMs('7d'),
   /** Unset: the store's defaults (src/queue/queue-store-options.ts). */

@@ -49,11 +49,24 @@ describe('the SQLite queue store', () => {
     expect(leased.takenOver).to.equal(false)
   })
 
-  it('runs in WAL mode with synchronous=FULL, so a commit survives a power cut', () => {
+  it('runs in WAL mode and commits appends with synchronous=FULL, so an acknowledged append survives a power cut; other writes need not wait for the disk', async () => {
     const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
     const store = open(file)
-    // synchronous is a setting of the store's own connection, so it is read there.
-    expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).to.equal(2)
+    // synchronous is a setting of the store's own connection: the calls that set it are watched there.
+    const connection = (store as unknown as { db: Database.Database }).db
+    const pragma = connection.pragma.bind(connection)
+    const set: string[] = []
+    connection.pragma = ((source: string, options?: Database.PragmaOptions) => {
+      set.push(source)
+      return pragma(source, options)
+    }) as typeof connection.pragma
+    expect(pragma('synchronous', { simple: true }), 'NORMAL at rest').to.equal(1)
+    await store.append('acme', [trackOf('ann@example.com', 1)])
+    expect(set, 'the append commits with FULL').to.deep.equal(['synchronous = FULL', 'synchronous = NORMAL'])
+    set.length = 0
+    const [leased] = await store.lease('r', { maxPeople: 1, maxPerKind: 30, leaseMs: 1_000 })
+    await store.ack('r', leased.entries.map((entry) => entry.id))
+    expect(set, 'a lease and an acknowledgement do not wait for the disk').to.deep.equal([])
     const db = new Database(file)
     try {
       expect(db.pragma('journal_mode', { simple: true })).to.equal('wal')
