@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { AdapterError } from '../errors'
+import { beatSoleDelivery, claimSoleDelivery, releaseSoleDelivery, SOLE_DELIVERER_HEARTBEAT_MS } from './sqlite-sole-deliverer'
 import { GroupCommit } from './group-commit'
 import { requestPrefix } from './leased-request'
 import { queueFull, queueWriteFailed } from './queue-errors'
@@ -22,8 +23,8 @@ const LINGERED = `((SELECT enqueued_at FROM queue_entries f WHERE f.id = p.first
   OR EXISTS (SELECT 1 FROM queue_entries e WHERE e.workspace = p.workspace AND e.who = p.who GROUP BY e.kind HAVING COUNT(*) >= @full))`
 
 /**
- * The embedded store: one SQLite file, one process. WAL with synchronous=FULL, so a
- * commit is on disk when it returns; each group of appends is one transaction.
+ * The embedded store: one SQLite file, one delivering process (sqlite-sole-deliverer.ts).
+ * WAL; a group of appends is one transaction, on disk (synchronous=FULL) when it returns.
  * better-sqlite3 is synchronous: a commit holds the event loop for its fsync, and the
  * requests read meanwhile form the next group.
  */
@@ -40,6 +41,8 @@ export class SqliteQueueStore implements QueueStore {
   private takeovers = 0
   /** Leases a killed run left, ended at open (soleDeliverer). */
   orphansReleased = 0
+  /** When this deliverer last said it is alive (soleDeliverer). */
+  private lastBeat = 0
 
   constructor(readonly file: string, options: QueueStoreOptions = {}) {
     this.settings = QueueStoreOptions.parse(options)
@@ -51,8 +54,9 @@ export class SqliteQueueStore implements QueueStore {
       this.db.pragma('synchronous = NORMAL')
       this.db.pragma('busy_timeout = 5000')
       this.db.exec(SQLITE_SCHEMA)
-      if (this.settings.soleDeliverer) this.orphansReleased = this.statement('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE owner IS NOT NULL').run().changes
+      if (this.settings.soleDeliverer) this.orphansReleased = claimSoleDelivery(this.db, file, this.settings.now())
     } catch (error) {
+      if (error instanceof AdapterError) throw error
       throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot open the SQLite queue ${file}: ${error instanceof Error ? error.message : String(error)}`)
     }
     this.insertEntry = this.statement(
@@ -123,6 +127,10 @@ export class SqliteQueueStore implements QueueStore {
     const oldest = this.statement(`SELECT ${ENTRY_COLUMNS} FROM queue_entries WHERE workspace = ? AND who = ? ORDER BY id LIMIT ?`)
     const leased: LeasedPerson[] = []
     this.write('a lease', () => {
+      if (this.settings.soleDeliverer && now - this.lastBeat >= SOLE_DELIVERER_HEARTBEAT_MS) {
+        beatSoleDelivery(this.db, now)
+        this.lastBeat = now
+      }
       for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind }) as Array<Person & { owner: string | null }>) {
         const rows = oldest.all(person.workspace, person.who, options.maxPerKind * KINDS_PER_REQUEST) as QueuedEntryRow[]
         if (rows.length === 0) {
@@ -238,6 +246,7 @@ export class SqliteQueueStore implements QueueStore {
 
   async close(): Promise<void> {
     await this.appends.drain()
+    if (this.settings.soleDeliverer) releaseSoleDelivery(this.db)
     this.db.close()
   }
 

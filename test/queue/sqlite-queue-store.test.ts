@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3'
 import { expect } from 'chai'
+import { hostname } from 'node:os'
 import path from 'node:path'
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store'
 import { tempDir } from '../support/temp-dir'
@@ -47,6 +48,33 @@ describe('the SQLite queue store', () => {
     const [leased] = await restarted.lease('next-run', { maxPeople: 1, maxPerKind: 30, leaseMs: 60_000 })
     expect(leased.entries.map((entry) => entry.messageId)).to.deep.equal(['m1'])
     expect(leased.takenOver).to.equal(false)
+  })
+
+  it('lets one process deliver from a file: a live deliverer is named and refused, a dead one is taken over, a clean stop hands it on at once', async () => {
+    const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
+    const claim = (host: string, pid: number, heartbeatAt: number) => {
+      const db = new Database(file)
+      db.prepare('INSERT OR REPLACE INTO queue_deliverer (id, host, pid, heartbeat_at) VALUES (1, ?, ?, ?)').run(host, pid, heartbeatAt)
+      db.close()
+    }
+    await open(file, true).close()
+    stores.length = 0
+    // The test runner's parent process is alive on this host: a second service while the first runs.
+    claim(hostname(), process.ppid, Date.now())
+    expect(() => new SqliteQueueStore(file, { soleDeliverer: true })).to.throw(`another service (pid ${process.ppid}) delivers from the SQLite queue ${file}`)
+    // Another host (a container on a shared volume) is alive while its heartbeat is fresh, and gone after.
+    claim('other-host', 1, Date.now())
+    expect(() => new SqliteQueueStore(file, { soleDeliverer: true })).to.throw('(pid 1 on other-host)')
+    claim('other-host', 1, Date.now() - 121_000)
+    await open(file, true).close()
+    // A pid no process has: a killed service; its claim is taken over.
+    claim(hostname(), 2 ** 22 + 7, Date.now())
+    const next = open(file, true)
+    await next.close()
+    stores.length = 0
+    const db = new Database(file)
+    expect(db.prepare('SELECT COUNT(*) AS n FROM queue_deliverer').get(), 'a clean close gives the file up').to.deep.equal({ n: 0 })
+    db.close()
   })
 
   it('runs in WAL mode and commits appends with synchronous=FULL, so an acknowledged append survives a power cut; other writes need not wait for the disk', async () => {
