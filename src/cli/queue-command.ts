@@ -80,7 +80,7 @@ export async function runQueueDeadLetters(options: DeadLettersOptions, out: Out,
       letter.workspace,
       letter.endpoint,
       letter.kind,
-      letter.messageId ?? '-',
+      shown[i].messageId === undefined ? '-' : printable(shown[i].messageId),
       String(letter.attempts),
       `${shown[i].deadAt} (${durationText(now - letter.deadAt)} ago)`,
       shown[i].reason
@@ -111,14 +111,22 @@ type DeadLetterJson = {
   bodyFields?: unknown
 }
 
-/** A dead letter as printed: its person and entry only when asked for, its reason masked unless they are. */
+/**
+ * `text` with control characters written as \uXXXX: a message_id is the sender's text, and a
+ * terminal would act on an escape sequence in it.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+}
+
+/** A dead letter as printed: its person and entry only when asked for, its message_id and reason masked unless they are. */
 function deadLetterJson(letter: DeadLetter, showEntries: boolean): DeadLetterJson {
   const shown: DeadLetterJson = {
     id: letter.id,
     workspace: letter.workspace,
     endpoint: letter.endpoint,
     kind: letter.kind,
-    ...(letter.messageId === undefined ? {} : { messageId: letter.messageId }),
+    ...(letter.messageId === undefined ? {} : { messageId: showEntries ? letter.messageId : maskEmails(printable(letter.messageId)) }),
     attempts: letter.attempts,
     enqueuedAt: new Date(letter.enqueuedAt).toISOString(),
     deadAt: new Date(letter.deadAt).toISOString(),

@@ -18,13 +18,14 @@ export function queueUrl(option: string | undefined, env: NodeJS.ProcessEnv): st
 
 /**
  * Opens the queue `url` names. CONFIG_INVALID, never repeating the URL (it can hold a
- * password), when it names none; a `sqlite:` file that does not exist is one, since
- * opening it would create an empty queue and a typo would read as "nothing waiting".
+ * password), when it names none; a `sqlite:` file that does not exist is one, and so is a
+ * PostgreSQL schema without the queue's tables, since creating them would make an empty
+ * queue and a typo would read as "nothing waiting".
  */
 export async function openOperatedQueue(url: string): Promise<QueueStore> {
   if (/^sqlite:/i.test(url)) {
     const file = sqlitePath(url)
     if (!existsSync(file)) throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: no SQLite queue at ${file} (the service creates it when it first starts in queue mode)`)
   }
-  return openQueueStore(url)
+  return openQueueStore(url, { create: false })
 }

@@ -1,13 +1,14 @@
-import { Pool } from 'pg'
+import type { Pool } from 'pg'
 import { AdapterError } from '../errors'
 import { GroupCommit } from './group-commit'
 import { requestPrefix } from './leased-request'
-import { queueFull, queueWriteFailed } from './queue-errors'
-import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { clockAt, DB_NOW, postgresPool } from './postgres-connection'
+import { queueFull, queueWriteFailed, refusedData } from './queue-errors'
+import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
 import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
 import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
 import { ensurePostgresSchema, postgresTables, type PostgresTables } from './postgres-schema'
-import { moveToDeadLetters, removeEntries, setTotals, writeHoldingTotals } from './postgres-writes'
+import { endLease, moveToDeadLetters, putBackDeadLetters, removeEntries, setTotals, sweepBatch, writeHoldingTotals } from './postgres-writes'
 import { buildWorkspaceStatus } from './workspace-status'
 
 type Append = { workspace: string; entries: readonly QueueEntryInput[] }
@@ -29,31 +30,37 @@ export class PostgresQueueStore implements QueueStore {
 
   private constructor(
     private readonly pool: Pool,
-    private readonly settings: QueueStoreSettings
+    private readonly settings: QueueStoreSettings,
+    /** A clock was given (tests): times come from it, not from the database. */
+    private readonly givenClock: boolean
   ) {
     this.t = postgresTables(settings.schema)
     this.appends = new GroupCommit((group) => this.commitAppends(group), settings.groupWindowMs)
   }
 
-  /** Connects and creates the tables when missing; CONFIG_INVALID when the database cannot be reached. */
+  /** Connects and creates the tables when missing (unless `create` is false); CONFIG_INVALID when the database cannot be reached or has no tables to use. */
   static async open(url: string, options: QueueStoreOptions = {}): Promise<PostgresQueueStore> {
     const settings = QueueStoreOptions.parse(options)
-    const pool = new Pool({ connectionString: url, max: settings.poolSize })
-    // An idle connection the server drops must not crash the process; the next query reports it.
-    pool.on('error', () => undefined)
+    const pool = postgresPool(url, settings)
     try {
       const client = await pool.connect()
       try {
-        await ensurePostgresSchema(client, settings.schema)
+        await ensurePostgresSchema(client, settings.schema, settings.create)
       } finally {
         client.release()
       }
     } catch (error) {
       await pool.end().catch(() => undefined)
+      if (error instanceof AdapterError) throw error
       const code = (error as { code?: unknown }).code
       throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot use the queue's PostgreSQL database: ${typeof code === 'string' ? `${code}: ` : ''}${error instanceof Error ? error.message : String(error)}`)
     }
-    return new PostgresQueueStore(pool, settings)
+    return new PostgresQueueStore(pool, settings, options.now !== undefined)
+  }
+
+  /** The given clock's time, or null: SQL then reads the database's clock (clockAt). */
+  private clock(): number | null {
+    return this.givenClock ? this.settings.now() : null
   }
 
   get counters(): QueueCounters {
@@ -65,7 +72,23 @@ export class PostgresQueueStore implements QueueStore {
     return this.appends.submit({ workspace, entries })
   }
 
+  /**
+   * One bad request (a value PostgreSQL refuses) fails its whole group's transaction; then
+   * each is committed on its own, so only it is refused and the others sharing the commit
+   * are stored, not answered 503 for as long as the bad one is sent again.
+   */
   private async commitAppends(group: Append[]): Promise<Array<number[] | Error>> {
+    try {
+      return await this.commitTogether(group)
+    } catch (error) {
+      if (group.length === 1 || !refusedData(error)) throw error
+      const outcomes: Array<number[] | Error> = []
+      for (const append of group) outcomes.push(await this.commitTogether([append]).then(([outcome]) => outcome, (alone: Error) => alone))
+      return outcomes
+    }
+  }
+
+  private async commitTogether(group: Append[]): Promise<Array<number[] | Error>> {
     const { maxEntries, maxBytes } = this.settings
     const outcomes: Array<number[] | Error> = []
     const columns: unknown[][] = [[], [], [], [], [], [], [], []]
@@ -88,17 +111,17 @@ export class PostgresQueueStore implements QueueStore {
         }
       }
       if (counts.length === 0) return
-      const now = this.settings.now()
+      const now = this.clock()
       // One statement for the whole group; ids come from the sequence in row order.
       const inserted = await client.query<{ id: string; workspace: string; who: string }>(
         `INSERT INTO ${this.t.entries} (workspace, endpoint, who, kind, entry, body_fields, message_id, bytes, enqueued_at)
-         SELECT *, $9::bigint FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
+         SELECT *, ${clockAt(9)} FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])
          RETURNING id, workspace, who`,
         [...columns, now]
       )
       await client.query(
         `INSERT INTO ${this.t.people} (workspace, who, first_id, next_attempt_at)
-         SELECT workspace, who, MIN(id), $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(workspace, who, id) GROUP BY workspace, who
+         SELECT workspace, who, MIN(id), ${clockAt(4)} FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(workspace, who, id) GROUP BY workspace, who
          ON CONFLICT (workspace, who) DO NOTHING`,
         [inserted.rows.map((row) => row.workspace), inserted.rows.map((row) => row.who), inserted.rows.map((row) => row.id), now]
       )
@@ -118,21 +141,19 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   async lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]> {
-    const now = options.now ?? this.settings.now()
-    const expiresAt = now + options.leaseMs
-    const claimed = await this.query<{ workspace: string; who: string; first_id: string; previous: string | null }>(
+    const claimed = await this.query<{ workspace: string; who: string; first_id: string; expires_at: string; previous: string | null }>(
       'a lease',
-      `WITH picked AS (
-         SELECT workspace, who, owner AS previous FROM ${this.t.people} p
-         WHERE next_attempt_at <= $1 AND (owner IS NULL OR expires_at <= $1)
+      `WITH clock AS (SELECT ${clockAt(1)} AS now), picked AS (
+         SELECT workspace, who, owner AS previous FROM ${this.t.people} p CROSS JOIN clock
+         WHERE next_attempt_at <= clock.now AND (owner IS NULL OR expires_at <= clock.now)
            AND NOT EXISTS (SELECT 1 FROM ${this.t.paused} z WHERE z.workspace = p.workspace)
-           AND ((SELECT enqueued_at FROM ${this.t.entries} f WHERE f.id = p.first_id) <= $5
+           AND ((SELECT enqueued_at FROM ${this.t.entries} f WHERE f.id = p.first_id) <= clock.now - $5
              OR EXISTS (SELECT 1 FROM ${this.t.entries} e WHERE e.workspace = p.workspace AND e.who = p.who GROUP BY e.kind HAVING COUNT(*) >= $6))
-         ORDER BY first_id LIMIT $2 FOR UPDATE SKIP LOCKED)
-       UPDATE ${this.t.people} p SET owner = $3, expires_at = $4 FROM picked
+         ORDER BY first_id LIMIT $2 FOR UPDATE OF p SKIP LOCKED)
+       UPDATE ${this.t.people} p SET owner = $3, expires_at = (SELECT now FROM clock) + $4 FROM picked
        WHERE p.workspace = picked.workspace AND p.who = picked.who
-       RETURNING p.workspace, p.who, p.first_id, picked.previous`,
-      [now, options.maxPeople, owner, expiresAt, now - (options.lingerMs ?? 0), options.maxPerKind]
+       RETURNING p.workspace, p.who, p.first_id, p.expires_at, picked.previous`,
+      [options.now ?? this.clock(), options.maxPeople, owner, options.leaseMs, options.lingerMs ?? 0, options.maxPerKind]
     )
     if (claimed.length === 0) return []
     claimed.sort((a, b) => Number(a.first_id) - Number(b.first_id))
@@ -158,16 +179,19 @@ export class PostgresQueueStore implements QueueStore {
       const takenOver = person.previous !== null
       if (takenOver) this.takeovers++
       const prefix = requestPrefix(entries.map(toQueuedEntry), options.maxPerKind)
-      leased.push({ workspace: person.workspace, endpoint: endpointOfKey(person.who), key: person.who, entries: prefix, expiresAt, takenOver })
+      leased.push({ workspace: person.workspace, endpoint: endpointOfKey(person.who), key: person.who, entries: prefix, expiresAt: Number(person.expires_at), takenOver })
     }
     return leased
   }
 
-  async ack(owner: string, ids: readonly number[]): Promise<void> {
-    await writeHoldingTotals(this.pool, this.t, 'an acknowledgement', (client, totals) => removeEntries(client, this.t, totals, owner, ids))
+  async ack(owner: string, ids: readonly number[], person?: PersonKey): Promise<void> {
+    await writeHoldingTotals(this.pool, this.t, 'an acknowledgement', async (client, totals) => {
+      await removeEntries(client, this.t, totals, owner, ids)
+      if (person !== undefined) await endLease(client, this.t, owner, person)
+    })
   }
 
-  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string): Promise<void> {
+  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
     await writeHoldingTotals(this.pool, this.t, 'a retry', async (client) => {
       await client.query(`UPDATE ${this.t.entries} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`, [ids, reason])
       // A stale owner (its lease taken over) does not delay the new owner's person.
@@ -177,40 +201,38 @@ export class PostgresQueueStore implements QueueStore {
          WHERE p.workspace = x.workspace AND p.who = x.who AND (p.owner = $3 OR p.owner IS NULL)`,
         [ids, atMs, owner]
       )
+      if (person !== undefined) await endLease(client, this.t, owner, person)
     })
   }
 
-  async deadLetter(owner: string, ids: readonly number[], reason: string): Promise<void> {
+  async deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void> {
     await writeHoldingTotals(this.pool, this.t, 'dead letters', async (client, totals) => {
-      await moveToDeadLetters(client, this.t, ids, reason, this.settings.now())
+      await moveToDeadLetters(client, this.t, ids, reason, this.clock())
       await removeEntries(client, this.t, totals, owner, ids)
+      if (person !== undefined) await endLease(client, this.t, owner, person)
     })
   }
 
   async sweepExpired(maxAgeMs: number): Promise<number> {
-    const now = this.settings.now()
+    const limit = this.settings.sweepBatch
     let swept = 0
-    await writeHoldingTotals(this.pool, this.t, 'dead letters', async (client, totals) => {
-      const expired = await client.query<{ id: string }>(
-        `SELECT e.id FROM ${this.t.entries} e JOIN ${this.t.people} p ON p.workspace = e.workspace AND p.who = e.who
-         WHERE e.enqueued_at < $1 AND (p.owner IS NULL OR p.expires_at <= $2) ORDER BY e.id`,
-        [now - maxAgeMs, now]
-      )
-      const ids = expired.rows.map((row) => Number(row.id))
-      if (ids.length === 0) return
-      await moveToDeadLetters(client, this.t, ids, `expired: waited over ${maxAgeMs} ms`, now)
-      await removeEntries(client, this.t, totals, null, ids)
-      swept = ids.length
-    })
+    let batch = 0
+    // One short transaction per batch: the totals row every write waits for is never held for a whole backlog.
+    do {
+      await writeHoldingTotals(this.pool, this.t, 'dead letters', async (client, totals) => {
+        batch = await sweepBatch(client, this.t, totals, { maxAgeMs, now: this.clock(), limit })
+      })
+      swept += batch
+    } while (batch === limit)
     return swept
   }
 
   async pauseWorkspace(workspace: string, reason: string): Promise<void> {
     await this.query(
       'a pause',
-      `INSERT INTO ${this.t.paused} (workspace, reason, paused_at) VALUES ($1, $2, $3)
+      `INSERT INTO ${this.t.paused} (workspace, reason, paused_at) VALUES ($1, $2, ${clockAt(3)})
        ON CONFLICT (workspace) DO UPDATE SET reason = excluded.reason, paused_at = excluded.paused_at`,
-      [workspace, reason, this.settings.now()]
+      [workspace, reason, this.clock()]
     )
   }
 
@@ -219,12 +241,13 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   async status(): Promise<QueueStatus> {
-    const [waiting, dead, paused] = await Promise.all([
+    const [waiting, dead, paused, [clock]] = await Promise.all([
       this.query('a status', `SELECT workspace, COUNT(*) AS depth, SUM(bytes) AS bytes, MIN(enqueued_at) AS oldest FROM ${this.t.entries} GROUP BY workspace`),
       this.query('a status', `SELECT workspace, COUNT(*) AS count FROM ${this.t.deadLetters} GROUP BY workspace`),
-      this.query('a status', `SELECT workspace, reason FROM ${this.t.paused}`)
+      this.query('a status', `SELECT workspace, reason FROM ${this.t.paused}`),
+      this.query<{ now: string }>('a status', `SELECT ${DB_NOW} AS now`)
     ])
-    return buildWorkspaceStatus(waiting as never, dead as never, paused as never, this.settings.now())
+    return buildWorkspaceStatus(waiting as never, dead as never, paused as never, this.clock() ?? Number(clock.now))
   }
 
   async listDeadLetters(options: { workspace?: string; limit: number }): Promise<DeadLetter[]> {
@@ -240,23 +263,7 @@ export class PostgresQueueStore implements QueueStore {
   async retryDeadLetters(options: { workspace?: string }): Promise<number> {
     let moved = 0
     await writeHoldingTotals(this.pool, this.t, 'a retry of dead letters', async (client, totals) => {
-      // Back under their first id: each goes back to its place in its person's order. The age restarts, or the sweep would take them at once.
-      const back = await client.query<{ workspace: string; who: string; entry_id: string; bytes: number }>(
-        `WITH gone AS (DELETE FROM ${this.t.deadLetters} WHERE ($1::text IS NULL OR workspace = $1) RETURNING *)
-         INSERT INTO ${this.t.entries} (id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes)
-         SELECT entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, $2, 0, bytes FROM gone
-         RETURNING workspace, who, id AS entry_id, bytes`,
-        [options.workspace ?? null, this.settings.now()]
-      )
-      moved = back.rows.length
-      if (moved === 0) return
-      await client.query(
-        `INSERT INTO ${this.t.people} (workspace, who, first_id, next_attempt_at)
-         SELECT workspace, who, MIN(id), $4 FROM unnest($1::text[], $2::text[], $3::bigint[]) AS x(workspace, who, id) GROUP BY workspace, who
-         ON CONFLICT (workspace, who) DO UPDATE SET first_id = LEAST(${this.t.people}.first_id, excluded.first_id)`,
-        [back.rows.map((row) => row.workspace), back.rows.map((row) => row.who), back.rows.map((row) => row.entry_id), this.settings.now()]
-      )
-      await setTotals(client, this.t, totals, moved, back.rows.reduce((sum, row) => sum + row.bytes, 0))
+      moved = await putBackDeadLetters(client, this.t, totals, options.workspace ?? null, this.clock())
     })
     return moved
   }

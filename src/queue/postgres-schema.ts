@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg'
+import { AdapterError } from '../errors'
 
 /** The store's table names in its schema, quoted for SQL. */
 export type PostgresTables = { entries: string; people: string; deadLetters: string; paused: string; totals: string }
@@ -11,13 +12,24 @@ export function postgresTables(schema: string): PostgresTables {
 /** An advisory lock key (any fixed number): replicas starting together create the tables one at a time. */
 const SCHEMA_LOCK = 7_140_515
 
+/** The tables and indexes ensurePostgresSchema creates, by name in their schema. */
+const RELATIONS = ['entries', 'people', 'dead_letters', 'paused', 'totals', 'entries_person', 'entries_enqueued', 'people_first', 'dead_letters_workspace'].map((name) => `queue_${name}`)
+
 /**
  * Creates the schema and tables when missing, as SQLITE_SCHEMA lays them out (see there
  * for what each holds), in one transaction under an advisory lock: two replicas starting
- * at once would otherwise both try to create them and one would fail.
+ * at once would otherwise both try to create them and one would fail. When all exist, runs
+ * no DDL: CREATE INDEX IF NOT EXISTS takes a lock that stalls every writer while it waits.
+ * With `create` false, CONFIG_INVALID instead of creating what is missing.
  */
-export async function ensurePostgresSchema(client: PoolClient, schema: string): Promise<void> {
+export async function ensurePostgresSchema(client: PoolClient, schema: string, create = true): Promise<void> {
   const t = postgresTables(schema)
+  const found = await client.query<{ missing: number }>(`SELECT COUNT(*) FILTER (WHERE to_regclass(format('%I.%I', $1::text, name)) IS NULL)::int AS missing FROM unnest($2::text[]) AS name`, [
+    schema,
+    RELATIONS
+  ])
+  if (found.rows[0].missing === 0) return
+  if (!create) throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: no queue tables in schema ${schema} of that database: is the URL or ?schema= right? (the service creates them when it first starts in queue mode)`)
   await client.query('BEGIN')
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK])

@@ -25,7 +25,34 @@ export const QueueStoreOptions = z.object({
   schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'lower-case letters, digits and _ only').default('public'),
   /** PostgreSQL: connections per process. */
   poolSize: z.number().int().min(2).default(4),
-  /** The clock of enqueue times, leases and ages (epoch ms); tests hand in a fake one. */
+  /**
+   * PostgreSQL: create the schema and tables when missing (the service). The queue CLI passes
+   * false: a mistyped URL or ?schema= must be refused, not answered with an empty new queue.
+   */
+  create: z.boolean().default(true),
+  /** PostgreSQL: how long opening a connection may take. */
+  connectTimeoutMs: z.number().int().min(1).default(5_000),
+  /**
+   * PostgreSQL: how long a statement waits for a row or table lock (the totals row every write
+   * locks) before it fails as QUEUE_WRITE_FAILED, so the door answers 503 instead of holding
+   * the sender's request while another replica is stuck mid-transaction. Writes hold the lock
+   * for milliseconds; 5 s of waiting means something is wrong.
+   */
+  lockTimeoutMs: z.number().int().min(1).default(5_000),
+  /** PostgreSQL: the longest a statement may run; a batch of the sweep takes far less. */
+  statementTimeoutMs: z.number().int().min(1).default(30_000),
+  /**
+   * PostgreSQL: a transaction left idle this long (its replica paused or cut off mid-write) is
+   * ended by the server, releasing the totals row that every replica's writes wait for. Ours
+   * never idle longer than a round trip between statements.
+   */
+  idleInTransactionTimeoutMs: z.number().int().min(1).default(15_000),
+  /** Entries the expiry sweep moves per transaction: a long outage's backlog is swept in many short ones. */
+  sweepBatch: z.number().int().min(1).default(1_000),
+  /**
+   * The clock of enqueue times, leases and ages (epoch ms); tests hand in a fake one.
+   * PostgreSQL uses the database's clock unless one is given, so replicas agree on leases.
+   */
   now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now)
 })
 export type QueueStoreOptions = z.input<typeof QueueStoreOptions>

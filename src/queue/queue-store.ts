@@ -29,23 +29,29 @@ export interface QueueStore {
    */
   lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]>
 
-  /** Deletes delivered entries, and ends `owner`'s lease on their people. */
-  ack(owner: string, ids: readonly number[]): Promise<void>
+  /**
+   * Deletes delivered entries, and ends `owner`'s lease on their people, and on `person` (the
+   * leased person the ids came from) even when a stale owner settled the ids first.
+   */
+  ack(owner: string, ids: readonly number[], person?: PersonKey): Promise<void>
 
   /**
    * Puts entries back to be tried again at `atMs` (epoch ms), counting the attempt and its
-   * reason; their person's later entries wait behind them, so order is kept.
+   * reason; their person's later entries wait behind them, so order is kept. `person` as for ack.
    */
-  retryLater(owner: string, ids: readonly number[], atMs: number, reason: string): Promise<void>
+  retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void>
 
-  /** Moves entries Koala refused for good to the dead letters, with its answer as `reason`. */
-  deadLetter(owner: string, ids: readonly number[], reason: string): Promise<void>
+  /** Moves entries Koala refused for good to the dead letters, with its answer as `reason`. `person` as for ack. */
+  deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void>
 
   /** Stops leasing a workspace's entries (Koala refused its key) until resumeWorkspace. */
   pauseWorkspace(workspace: string, reason: string): Promise<void>
   resumeWorkspace(workspace: string): Promise<void>
 
-  /** Dead-letters entries enqueued more than `maxAgeMs` ago whose person is not leased; returns how many. */
+  /**
+   * Dead-letters entries enqueued more than `maxAgeMs` ago whose person is not leased, in
+   * transactions of QueueStoreOptions' sweepBatch entries; returns how many.
+   */
   sweepExpired(maxAgeMs: number): Promise<number>
 
   /** Per workspace: entries waiting, their bytes, the oldest's age, dead letters, paused. */
@@ -60,6 +66,9 @@ export interface QueueStore {
   /** Commits what is pending, then closes the file or the connections. */
   close(): Promise<void>
 }
+
+/** Which leased person a settle is about: a LeasedPerson's workspace and key. */
+export type PersonKey = { workspace: string; key: string }
 
 /** One entry as a door appends it: rendered by renderEntry, with its event's message_id when it has one. */
 export type QueueEntryInput = RenderedEntry & { messageId?: string }

@@ -4,7 +4,7 @@ import { beatSoleDelivery, claimSoleDelivery, releaseSoleDelivery, SOLE_DELIVERE
 import { GroupCommit } from './group-commit'
 import { requestPrefix } from './leased-request'
 import { queueFull, queueWriteFailed } from './queue-errors'
-import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
 import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
 import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
 import { SQLITE_SCHEMA } from './sqlite-schema'
@@ -147,43 +147,51 @@ export class SqliteQueueStore implements QueueStore {
     return leased
   }
 
-  async ack(owner: string, ids: readonly number[]): Promise<void> {
-    this.write('an acknowledgement', () => this.removeEntries(owner, ids))
+  async ack(owner: string, ids: readonly number[], person?: PersonKey): Promise<void> {
+    this.write('an acknowledgement', () => {
+      this.removeEntries(owner, ids)
+      this.endLease(owner, person)
+    })
   }
 
-  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string): Promise<void> {
+  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
     this.write('a retry', () => {
       const people = this.peopleOf(ids)
       this.statement(`UPDATE queue_entries SET attempts = attempts + 1, last_error = @reason WHERE id IN (${IDS})`).run({ ids: JSON.stringify(ids), reason })
       // A stale owner (its lease taken over) does not delay the new owner's person.
       const delay = this.statement('UPDATE queue_people SET next_attempt_at = ?, owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND (owner = ? OR owner IS NULL)')
       for (const person of people) delay.run(atMs, person.workspace, person.who, owner)
+      this.endLease(owner, person)
     })
   }
 
-  async deadLetter(owner: string, ids: readonly number[], reason: string): Promise<void> {
+  async deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void> {
     this.write('dead letters', () => {
       this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
       this.removeEntries(owner, ids)
+      this.endLease(owner, person)
     })
   }
 
   async sweepExpired(maxAgeMs: number): Promise<number> {
     const now = this.settings.now()
+    const limit = this.settings.sweepBatch
+    const expired = this.db.prepare(`SELECT e.id FROM queue_entries e JOIN queue_people p ON p.workspace = e.workspace AND p.who = e.who
+      WHERE e.enqueued_at < ? AND (p.owner IS NULL OR p.expires_at <= ?) ORDER BY e.id LIMIT ?`)
+    const reason = `expired: waited over ${maxAgeMs} ms`
     let swept = 0
-    this.write('dead letters', () => {
-      const ids = (
-        this.db
-          .prepare(`SELECT e.id FROM queue_entries e JOIN queue_people p ON p.workspace = e.workspace AND p.who = e.who
-            WHERE e.enqueued_at < ? AND (p.owner IS NULL OR p.expires_at <= ?) ORDER BY e.id`)
-          .all(now - maxAgeMs, now) as Array<{ id: number }>
-      ).map((row) => row.id)
-      if (ids.length === 0) return
-      const reason = `expired: waited over ${maxAgeMs} ms`
-      this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
-      this.removeEntries(null, ids)
-      swept = ids.length
-    })
+    let batch = 0
+    // One short transaction per batch: the door's appends wait for the write lock meanwhile.
+    do {
+      this.write('dead letters', () => {
+        const ids = (expired.all(now - maxAgeMs, now, limit) as Array<{ id: number }>).map((row) => row.id)
+        batch = ids.length
+        if (batch === 0) return
+        this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
+        this.removeEntries(null, ids)
+      })
+      swept += batch
+    } while (batch === limit)
     return swept
   }
 
@@ -296,6 +304,12 @@ export class SqliteQueueStore implements QueueStore {
       if (row.id === null) drop.run(person.workspace, person.who)
       else update.run({ first: row.id, owner, workspace: person.workspace, who: person.who })
     }
+  }
+
+  /** Ends `owner`'s lease on `person` if it still holds it (QueueStore's ack says when the ids alone cannot). */
+  private endLease(owner: string, person: PersonKey | undefined): void {
+    if (person === undefined) return
+    this.db.prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND owner = ?').run(person.workspace, person.key, owner)
   }
 
   private subtractTotals(gone: Array<{ bytes: number }>): void {

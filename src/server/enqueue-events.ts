@@ -3,6 +3,7 @@ import { AdapterError, type ErrorCode } from '../errors'
 import { maskEmails } from '../json/mask-emails'
 import { renderEntry } from '../koala/rendered-request'
 import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
+import { QUEUE_WRITE_FAILED_ANSWER } from '../queue/queue-errors'
 import type { QueueEntryInput, QueueStore } from '../queue/queue-store'
 import type { Workspace } from '../workspace/resolve-workspace'
 import type { DoorAnswer } from './deliver-events'
@@ -27,6 +28,15 @@ export const QUEUE_REFUSED_RETRY_AFTER_SEC = 30
 const MAX_LISTED = 100
 
 /**
+ * The message_id as the store keeps it: PostgreSQL refuses a NUL in text (22021), so each
+ * becomes the six characters \u0000, as JSON writes it. The entry, its key and body fields are
+ * JSON already, where a NUL is written that way.
+ */
+export function storableMessageId(messageId: string): string {
+  return messageId.replaceAll('\u0000', '\\u0000')
+}
+
+/**
  * Queue mode's door: maps the events, stores their Koala entries durably (the answer waits
  * for the commit), then answers 200 with what was queued and dropped; the deliverer sends
  * them later. Invalid events are answered 400 as in direct mode, after the valid ones are
@@ -43,7 +53,7 @@ export async function enqueueEvents(events: readonly ReceivedEvent[], workspace:
     if (result.outcome !== 'send') continue
     for (const entry of result.entries) {
       const rendered: QueueEntryInput = renderEntry(entry)
-      if (result.messageId !== null) rendered.messageId = result.messageId
+      if (result.messageId !== null) rendered.messageId = storableMessageId(result.messageId)
       entries.push(rendered)
     }
   }
@@ -53,7 +63,8 @@ export async function enqueueEvents(events: readonly ReceivedEvent[], workspace:
   } catch (error) {
     if (!(error instanceof AdapterError) || (error.code !== 'QUEUE_FULL' && error.code !== 'QUEUE_WRITE_FAILED')) throw error
     deps.logger.error({ ...log, code: error.code, error: error.message }, 'queue refused the request; the sender will send it again')
-    return { status: ERROR_STATUS[error.code], retryAfterSec: QUEUE_REFUSED_RETRY_AFTER_SEC, body: { error: error.message, code: error.code } }
+    const answer = error.code === 'QUEUE_WRITE_FAILED' ? QUEUE_WRITE_FAILED_ANSWER : error.message
+    return { status: ERROR_STATUS[error.code], retryAfterSec: QUEUE_REFUSED_RETRY_AFTER_SEC, body: { error: answer, code: error.code } }
   }
   if (entries.length > 0) deps.wake()
   metrics.eventsQueued.inc({ workspace: name }, toSend)

@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
+import { Client } from 'pg'
 import { openQueueStore } from '../../src/queue/open-queue-store'
 import { entryBytes, type QueueStore } from '../../src/queue/queue-store'
 import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from '../queue/postgres-test-schema'
@@ -147,6 +148,23 @@ describe('koala-adapter queue', function () {
     expect(cli(['purge', '--yes', '--queue', url]).status, 'no --workspace').to.equal(2)
   })
 
+  it('dead-letters: masks emails in a message_id and prints its control characters as \\uXXXX, unless --show-entries', async () => {
+    const store = await openQueueStore(url)
+    const sneaky = { ...trackOf('eve@example.com', 7), messageId: 'eve@example.com\u001b[2J' }
+    await store.append('acme', [sneaky])
+    const [leased] = (await store.lease('test', { maxPeople: 10, maxPerKind: 30, leaseMs: 60_000 })).filter((person) => person.key.includes('eve@'))
+    await store.deadLetter('test', leased.entries.map((entry) => entry.id), '400 invalid_request')
+    await store.close()
+
+    const human = cli(['dead-letters', '--queue', url])
+    expect(human.status, human.stderr).to.equal(0)
+    expect(human.stdout).to.match(/\s\[email\]\\u001b\[2J\s/).and.not.contain('@example.com').and.not.contain('\u001b')
+    const json = JSON.parse(cli(['dead-letters', '--json', '--queue', url]).stdout)
+    expect(json.deadLetters.map((letter: { messageId: string }) => letter.messageId)).to.include('[email]\\u001b[2J')
+    const shown = JSON.parse(cli(['dead-letters', '--json', '--show-entries', '--queue', url]).stdout)
+    expect(shown.deadLetters.map((letter: { messageId: string }) => letter.messageId)).to.include('eve@example.com\u001b[2J')
+  })
+
   it('takes QUEUE_URL; without it or --queue, or with a URL naming no queue, exits 2 with one line', () => {
     expect(JSON.parse(cli(['status', '--json'], url).stdout).depth).to.equal(4)
 
@@ -185,5 +203,19 @@ describe('koala-adapter queue on PostgreSQL', function () {
       ['acme', 4, 1, false],
       ['beta', 0, 1, true]
     ])
+  })
+
+  it('refuses a schema without the queue\'s tables (a typo in ?schema=), exit 2, and creates none', async () => {
+    const typo = freshSchemaName()
+    const refused = cli(['status', '--queue', `${TEST_DATABASE_URL}?schema=${typo}`])
+    expect(refused.status).to.equal(2)
+    expect(refused.stderr).to.contain(`no queue tables in schema ${typo} of that database: is the URL or ?schema= right?`)
+    const check = new Client({ connectionString: TEST_DATABASE_URL })
+    await check.connect()
+    try {
+      expect((await check.query('SELECT to_regnamespace($1) AS found', [typo])).rows[0].found).to.equal(null)
+    } finally {
+      await check.end()
+    }
   })
 })

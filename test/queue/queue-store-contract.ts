@@ -90,6 +90,26 @@ export function describeQueueStoreContract(open: OpenStore): void {
     expect(next.takenOver).to.equal(false)
   })
 
+  it('ends the settling owner\'s lease by its person when a stale owner already settled its entries', async () => {
+    const store = await fresh()
+    await store.append('acme', [trackOf(ANN, 1), trackOf(ANN, 2), trackOf(ANN, 3)])
+    const oneEach = { ...LEASE, maxPerKind: 1 }
+    const [stale] = await store.lease('a', { ...oneEach, leaseMs: 100 })
+    const [taken] = await store.lease('b', { ...oneEach, now: 1_000_100 })
+    const person = { workspace: taken.workspace, key: taken.key }
+    await store.ack('a', stale.entries.map((entry) => entry.id))
+    await store.ack('b', taken.entries.map((entry) => entry.id), person)
+    const [next] = await store.lease('c', { ...oneEach, now: 1_000_200 })
+    expect(next && eventNames(next.entries), 'b\'s lease ended with its ack').to.deep.equal(['e2'])
+    await store.ack('c', next.entries.map((entry) => entry.id))
+    // The same for a retry whose entries are gone: the person is free again at once.
+    const [again] = await store.lease('d', { ...oneEach, now: 1_000_300 })
+    await store.append('acme', [trackOf(ANN, 4)])
+    await store.ack('e', again.entries.map((entry) => entry.id))
+    await store.retryLater('d', again.entries.map((entry) => entry.id), 9_000_000, 'stale', { workspace: again.workspace, key: again.key })
+    expect(eventNames((await store.lease('f', { ...oneEach, now: 1_000_400 }))[0]?.entries ?? [])).to.deep.equal(['e4'])
+  })
+
   it('lingers: a person is due once its oldest entry waited lingerMs, or at once with a full request of one kind', async () => {
     const store = await fresh()
     const linger = { ...LEASE, maxPerKind: 3, lingerMs: 250 }
@@ -163,6 +183,16 @@ export function describeQueueStoreContract(open: OpenStore): void {
     expect(eventNames(await store.listDeadLetters({ limit: 10 }))).to.deep.equal(['e2'])
     expect((await store.listDeadLetters({ limit: 10 }))[0].reason).to.match(/^expired/)
     expect((await store.status()).depth).to.equal(2)
+  })
+
+  it('sweeps a backlog larger than one batch, batch by batch, and counts it all', async () => {
+    const store = await fresh({ sweepBatch: 2 })
+    await store.append('acme', [trackOf(ANN, 1), trackOf(ANN, 2), trackOf(BOB, 3)])
+    await store.append('globex', [trackOf(ANN, 4), trackOf(BOB, 5)])
+    clock.advance(10_000)
+    expect(await store.sweepExpired(5_000)).to.equal(5)
+    expect(eventNames(await store.listDeadLetters({ limit: 10 }))).to.deep.equal(['e1', 'e2', 'e3', 'e4', 'e5'])
+    expect((await store.status()).depth).to.equal(0)
   })
 
   it('reports depth, bytes, oldest age and dead letters per workspace', async () => {

@@ -136,12 +136,27 @@ describe('queue mode at the doors', function () {
       expect(answer.status).to.equal(503)
       expect(answer.headers.get('retry-after')).to.equal('30')
       expect(answer.body.code).to.equal('QUEUE_WRITE_FAILED')
-      expect(JSON.stringify(answer.body)).to.not.contain('ann@')
+      // The driver's message (paths, hosts, users) goes to the log only.
+      expect(answer.body.error).to.equal('the queue store could not store the request; send it again later')
+      expect(JSON.stringify(answer.body)).to.not.contain('ann@').and.not.contain('disk refused by the test').and.not.contain(file)
     } finally {
       other.exec('DROP TRIGGER refuse')
       other.close()
     }
     expect((await store().status()).depth).to.equal(0)
+  })
+
+  it('stores a messageId\'s NUL as the text \\u0000, which PostgreSQL also takes', async () => {
+    await start()
+    expect((await webhook(eventOf('ann@example.com', 1))).status).to.equal(200)
+    expect((await webhook({ ...eventOf('ann@example.com', 2), messageId: 'msg\u0000two' })).status).to.equal(200)
+    const db = new Database(file, { readonly: true })
+    try {
+      const rows = db.prepare('SELECT message_id FROM queue_entries ORDER BY id').all() as Array<{ message_id: string }>
+      expect(rows.map((row) => row.message_id)).to.deep.equal(['msg-1', 'msg\\u0000two'])
+    } finally {
+      db.close()
+    }
   })
 
   it('pauses a workspace Koala refuses (401), shows it in /readyz and the metrics, and dead-letters nothing', async () => {
