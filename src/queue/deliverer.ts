@@ -129,7 +129,8 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
   }
 
   async function leaseAndSend(room: number): Promise<void> {
-    const leased = await store.lease(owner, { maxPeople: room, maxPerKind: MAX_ENTRIES_PER_KIND, leaseMs: deps.leaseMs, lingerMs: deps.lingerMs, now: now() })
+    // No `now`: the store times leases by its own clock (PostgreSQL's, shared by every replica).
+    const leased = await store.lease(owner, { maxPeople: room, maxPerKind: MAX_ENTRIES_PER_KIND, leaseMs: deps.leaseMs, lingerMs: deps.lingerMs })
     moreDue = leased.length === room
     for (const person of leased) {
       outstanding++
@@ -151,30 +152,32 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
   async function deliver(person: LeasedPerson): Promise<void> {
     const { workspace, entries } = person
     const ids = entries.map((entry) => entry.id)
+    // Each settle ends this replica's lease on the person, even when a stale owner settled the ids first.
+    const who = { workspace, key: person.key }
     const target = deps.targetOf(workspace)
     if (target === undefined) {
       if (unserved.due(workspace)) logger.error({ workspace, entries: entries.length }, `queue: workspace ${workspace} has entries but no mapping here; they wait (and expire after QUEUE_MAX_AGE)`)
-      await store.retryLater(owner, ids, now() + probeMs, 'workspace not served')
+      await store.retryLater(owner, ids, now() + probeMs, 'workspace not served', who)
       return
     }
     const result = await deps.client.send(renderLeasedRequest(entries, MAX_ENTRIES_PER_KIND), target, { deadline: now() + policy.budgetMs })
     const settlement = settlementOf(result)
     if (settlement.action === 'ack') {
-      await persist(() => store.ack(owner, ids))
+      await persist(() => store.ack(owner, ids, who))
       pauses.succeeded(workspace)
       if (isFull(person)) moreDue = true
     } else if (settlement.action === 'retry') {
       const attempts = 1 + Math.max(...entries.map((entry) => entry.attempts))
       const delayMs = queueRetryDelay(attempts, settlement.retryAfterMs, random)
-      await persist(() => store.retryLater(owner, ids, now() + delayMs, settlement.reason))
+      await persist(() => store.retryLater(owner, ids, now() + delayMs, settlement.reason, who))
       logger.warn({ workspace, entries: entries.length, attempts, retryInMs: delayMs, reason: settlement.reason }, 'queue: Koala unavailable; the request waits and is sent again')
     } else if (settlement.action === 'dead') {
-      await persist(() => store.deadLetter(owner, ids, settlement.reason))
+      await persist(() => store.deadLetter(owner, ids, settlement.reason, who))
       logger.error({ workspace, entries: entries.length, reason: settlement.reason }, 'queue: Koala refused entries for good; they are in the dead letters')
     } else {
       await persist(() => pauses.pause(workspace, settlement.status, settlement.reason))
       // Due at once, but the workspace is paused: they go with the first request after the probe.
-      await persist(() => store.retryLater(owner, ids, now(), settlement.reason))
+      await persist(() => store.retryLater(owner, ids, now(), settlement.reason, who))
     }
     deps.onRequest?.({ workspace, entries: entries.length, action: settlement.action, takenOver: person.takenOver })
   }

@@ -1,10 +1,11 @@
 import type { Pool } from 'pg'
 import { AdapterError } from '../errors'
+import { admitAppend } from './append-limits'
 import { GroupCommit } from './group-commit'
 import { requestPrefix } from './leased-request'
 import { clockAt, DB_NOW, postgresPool } from './postgres-connection'
-import { queueFull, queueWriteFailed, refusedData } from './queue-errors'
-import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { queueWriteFailed, refusedData } from './queue-errors'
+import { endpointOfKey, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
 import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
 import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
 import { ensurePostgresSchema, postgresTables, type PostgresTables } from './postgres-schema'
@@ -89,26 +90,19 @@ export class PostgresQueueStore implements QueueStore {
   }
 
   private async commitTogether(group: Append[]): Promise<Array<number[] | Error>> {
-    const { maxEntries, maxBytes } = this.settings
     const outcomes: Array<number[] | Error> = []
     const columns: unknown[][] = [[], [], [], [], [], [], [], []]
     const counts: number[] = []
     await writeHoldingTotals(this.pool, this.t, 'a write', async (client, totals) => {
       for (const { workspace, entries } of group) {
-        const sizes = entries.map(entryBytes)
-        const bytes = sizes.reduce((sum, size) => sum + size, 0)
-        if (totals.entries + entries.length > maxEntries) outcomes.push(queueFull('entries', maxEntries))
-        else if (totals.bytes + bytes > maxBytes) outcomes.push(queueFull('bytes', maxBytes))
-        else {
-          entries.forEach((entry, i) => {
-            const row = [workspace, endpointOfKey(entry.key), entry.key, entry.kind, entry.text, entry.bodyFields ?? null, entry.messageId ?? null, sizes[i]]
-            row.forEach((value, column) => columns[column].push(value))
-          })
-          totals.entries += entries.length
-          totals.bytes += bytes
-          outcomes.push([])
-          counts.push(entries.length)
-        }
+        const sizes = admitAppend(entries, totals, this.settings)
+        outcomes.push(sizes instanceof Error ? sizes : [])
+        if (sizes instanceof Error) continue
+        entries.forEach((entry, i) => {
+          const row = [workspace, endpointOfKey(entry.key), entry.key, entry.kind, entry.text, entry.bodyFields ?? null, entry.messageId ?? null, sizes[i]]
+          row.forEach((value, column) => columns[column].push(value))
+        })
+        counts.push(entries.length)
       }
       if (counts.length === 0) return
       const now = this.clock()

@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3'
 import { AdapterError } from '../errors'
+import { admitAppend } from './append-limits'
 import { beatSoleDelivery, claimSoleDelivery, releaseSoleDelivery, SOLE_DELIVERER_HEARTBEAT_MS } from './sqlite-sole-deliverer'
 import { GroupCommit } from './group-commit'
 import { requestPrefix } from './leased-request'
-import { queueFull, queueWriteFailed } from './queue-errors'
-import { endpointOfKey, entryBytes, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
+import { queueWriteFailed } from './queue-errors'
+import { endpointOfKey, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
 import { KINDS_PER_REQUEST, QueueStoreOptions, type QueueStoreSettings } from './queue-store-options'
-import { ENTRY_COLUMNS, toDeadLetter, toQueuedEntry, type DeadLetterRow, type QueuedEntryRow } from './queued-entry-row'
+import { ENTRY_COLUMNS, toQueuedEntry, type QueuedEntryRow } from './queued-entry-row'
+import { copyToDeadLetters, listDeadLetters, restoreDeadLetters } from './sqlite-dead-letters'
 import { SQLITE_SCHEMA } from './sqlite-schema'
 import { buildWorkspaceStatus } from './workspace-status'
 
@@ -38,6 +40,15 @@ export class SqliteQueueStore implements QueueStore {
   private appendsCommitted = 0
   /** Each SQL text prepared once: preparing on every call cost 7% of the queue door's CPU (profiled). */
   private readonly statements = new Map<string, Database.Statement>()
+  /** The prepared statement of `sql`, prepared on first use. */
+  private readonly prepare = (sql: string): Database.Statement => {
+    let statement = this.statements.get(sql)
+    if (statement === undefined) {
+      statement = this.db.prepare(sql)
+      this.statements.set(sql, statement)
+    }
+    return statement
+  }
   private takeovers = 0
   /** Leases a killed run left, ended at open (soleDeliverer). */
   orphansReleased = 0
@@ -59,10 +70,10 @@ export class SqliteQueueStore implements QueueStore {
       if (error instanceof AdapterError) throw error
       throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot open the SQLite queue ${file}: ${error instanceof Error ? error.message : String(error)}`)
     }
-    this.insertEntry = this.statement(
+    this.insertEntry = this.prepare(
       'INSERT INTO queue_entries (workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'
     )
-    this.insertPerson = this.statement('INSERT INTO queue_people (workspace, who, first_id, next_attempt_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+    this.insertPerson = this.prepare('INSERT INTO queue_people (workspace, who, first_id, next_attempt_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
     this.appends = new GroupCommit((group) => this.commitAppends(group), this.settings.groupWindowMs)
   }
 
@@ -76,31 +87,28 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   private commitAppends(group: Append[]): Array<number[] | Error> {
-    const { maxEntries, maxBytes } = this.settings
     const now = this.settings.now()
     const insert = this.insertEntry
     const person = this.insertPerson
     const outcomes: Array<number[] | Error> = []
     const commit = this.db.transaction(() => {
       outcomes.length = 0
-      const totals = this.statement('SELECT entries, bytes FROM queue_totals').get() as { entries: number; bytes: number }
+      const totals = this.prepare('SELECT entries, bytes FROM queue_totals').get() as { entries: number; bytes: number }
       for (const { workspace, entries } of group) {
-        const sizes = entries.map(entryBytes)
-        const bytes = sizes.reduce((sum, size) => sum + size, 0)
-        if (totals.entries + entries.length > maxEntries) outcomes.push(queueFull('entries', maxEntries))
-        else if (totals.bytes + bytes > maxBytes) outcomes.push(queueFull('bytes', maxBytes))
-        else {
-          const ids = entries.map((entry, i) => {
+        const sizes = admitAppend(entries, totals, this.settings)
+        if (sizes instanceof Error) {
+          outcomes.push(sizes)
+          continue
+        }
+        outcomes.push(
+          entries.map((entry, i) => {
             const id = Number(insert.run(workspace, endpointOfKey(entry.key), entry.key, entry.kind, entry.text, entry.bodyFields ?? null, entry.messageId ?? null, now, sizes[i]).lastInsertRowid)
             person.run(workspace, entry.key, id, now)
             return id
           })
-          totals.entries += entries.length
-          totals.bytes += bytes
-          outcomes.push(ids)
-        }
+        )
       }
-      this.statement('UPDATE queue_totals SET entries = ?, bytes = ?').run(totals.entries, totals.bytes)
+      this.prepare('UPDATE queue_totals SET entries = ?, bytes = ?').run(totals.entries, totals.bytes)
     })
     try {
       this.db.pragma('synchronous = FULL')
@@ -117,14 +125,14 @@ export class SqliteQueueStore implements QueueStore {
   async lease(owner: string, options: LeaseOptions): Promise<LeasedPerson[]> {
     const now = options.now ?? this.settings.now()
     const expiresAt = now + options.leaseMs
-    const due = this.statement(`
+    const due = this.prepare(`
       SELECT workspace, who, owner FROM queue_people p
       WHERE next_attempt_at <= @now AND (owner IS NULL OR expires_at <= @now)
         AND NOT EXISTS (SELECT 1 FROM queue_paused z WHERE z.workspace = p.workspace)
         AND ${LINGERED}
       ORDER BY first_id LIMIT @limit`)
-    const take = this.statement('UPDATE queue_people SET owner = ?, expires_at = ? WHERE workspace = ? AND who = ?')
-    const oldest = this.statement(`SELECT ${ENTRY_COLUMNS} FROM queue_entries WHERE workspace = ? AND who = ? ORDER BY id LIMIT ?`)
+    const take = this.prepare('UPDATE queue_people SET owner = ?, expires_at = ? WHERE workspace = ? AND who = ?')
+    const oldest = this.prepare(`SELECT ${ENTRY_COLUMNS} FROM queue_entries WHERE workspace = ? AND who = ? ORDER BY id LIMIT ?`)
     const leased: LeasedPerson[] = []
     this.write('a lease', () => {
       if (this.settings.soleDeliverer && now - this.lastBeat >= SOLE_DELIVERER_HEARTBEAT_MS) {
@@ -134,7 +142,7 @@ export class SqliteQueueStore implements QueueStore {
       for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind }) as Array<Person & { owner: string | null }>) {
         const rows = oldest.all(person.workspace, person.who, options.maxPerKind * KINDS_PER_REQUEST) as QueuedEntryRow[]
         if (rows.length === 0) {
-          this.statement('DELETE FROM queue_people WHERE workspace = ? AND who = ?').run(person.workspace, person.who)
+          this.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?').run(person.workspace, person.who)
           continue
         }
         take.run(owner, expiresAt, person.workspace, person.who)
@@ -157,9 +165,9 @@ export class SqliteQueueStore implements QueueStore {
   async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
     this.write('a retry', () => {
       const people = this.peopleOf(ids)
-      this.statement(`UPDATE queue_entries SET attempts = attempts + 1, last_error = @reason WHERE id IN (${IDS})`).run({ ids: JSON.stringify(ids), reason })
+      this.prepare(`UPDATE queue_entries SET attempts = attempts + 1, last_error = @reason WHERE id IN (${IDS})`).run({ ids: JSON.stringify(ids), reason })
       // A stale owner (its lease taken over) does not delay the new owner's person.
-      const delay = this.statement('UPDATE queue_people SET next_attempt_at = ?, owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND (owner = ? OR owner IS NULL)')
+      const delay = this.prepare('UPDATE queue_people SET next_attempt_at = ?, owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND (owner = ? OR owner IS NULL)')
       for (const person of people) delay.run(atMs, person.workspace, person.who, owner)
       this.endLease(owner, person)
     })
@@ -167,7 +175,7 @@ export class SqliteQueueStore implements QueueStore {
 
   async deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void> {
     this.write('dead letters', () => {
-      this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
+      copyToDeadLetters(this.prepare, `id IN (${IDS})`, { ids: JSON.stringify(ids), reason }, this.settings.now())
       this.removeEntries(owner, ids)
       this.endLease(owner, person)
     })
@@ -176,7 +184,7 @@ export class SqliteQueueStore implements QueueStore {
   async sweepExpired(maxAgeMs: number): Promise<number> {
     const now = this.settings.now()
     const limit = this.settings.sweepBatch
-    const expired = this.db.prepare(`SELECT e.id FROM queue_entries e JOIN queue_people p ON p.workspace = e.workspace AND p.who = e.who
+    const expired = this.prepare(`SELECT e.id FROM queue_entries e JOIN queue_people p ON p.workspace = e.workspace AND p.who = e.who
       WHERE e.enqueued_at < ? AND (p.owner IS NULL OR p.expires_at <= ?) ORDER BY e.id LIMIT ?`)
     const reason = `expired: waited over ${maxAgeMs} ms`
     let swept = 0
@@ -187,7 +195,7 @@ export class SqliteQueueStore implements QueueStore {
         const ids = (expired.all(now - maxAgeMs, now, limit) as Array<{ id: number }>).map((row) => row.id)
         batch = ids.length
         if (batch === 0) return
-        this.moveToDeadLetters(`id IN (${IDS})`, { ids: JSON.stringify(ids), reason })
+        copyToDeadLetters(this.prepare, `id IN (${IDS})`, { ids: JSON.stringify(ids), reason }, this.settings.now())
         this.removeEntries(null, ids)
       })
       swept += batch
@@ -196,58 +204,38 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   async pauseWorkspace(workspace: string, reason: string): Promise<void> {
-    this.write('a pause', () => this.statement('INSERT OR REPLACE INTO queue_paused (workspace, reason, paused_at) VALUES (?, ?, ?)').run(workspace, reason, this.settings.now()))
+    this.write('a pause', () => this.prepare('INSERT OR REPLACE INTO queue_paused (workspace, reason, paused_at) VALUES (?, ?, ?)').run(workspace, reason, this.settings.now()))
   }
 
   async resumeWorkspace(workspace: string): Promise<void> {
-    this.write('a resume', () => this.statement('DELETE FROM queue_paused WHERE workspace = ?').run(workspace))
+    this.write('a resume', () => this.prepare('DELETE FROM queue_paused WHERE workspace = ?').run(workspace))
   }
 
   async status(): Promise<QueueStatus> {
-    const waiting = this.statement('SELECT workspace, COUNT(*) AS depth, SUM(bytes) AS bytes, MIN(enqueued_at) AS oldest FROM queue_entries GROUP BY workspace').all()
-    const dead = this.statement('SELECT workspace, COUNT(*) AS count FROM queue_dead_letters GROUP BY workspace').all()
-    const paused = this.statement('SELECT workspace, reason FROM queue_paused').all()
+    const waiting = this.prepare('SELECT workspace, COUNT(*) AS depth, SUM(bytes) AS bytes, MIN(enqueued_at) AS oldest FROM queue_entries GROUP BY workspace').all()
+    const dead = this.prepare('SELECT workspace, COUNT(*) AS count FROM queue_dead_letters GROUP BY workspace').all()
+    const paused = this.prepare('SELECT workspace, reason FROM queue_paused').all()
     return buildWorkspaceStatus(waiting as never, dead as never, paused as never, this.settings.now())
   }
 
   async listDeadLetters(options: { workspace?: string; limit: number }): Promise<DeadLetter[]> {
-    const rows = this.db
-      .prepare(`SELECT entry_id AS id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, reason, dead_at
-        FROM queue_dead_letters WHERE (@workspace IS NULL OR workspace = @workspace) ORDER BY id LIMIT @limit`)
-      .all({ workspace: options.workspace ?? null, limit: options.limit }) as DeadLetterRow[]
-    return rows.map(toDeadLetter)
+    return listDeadLetters(this.prepare, options)
   }
 
   async retryDeadLetters(options: { workspace?: string }): Promise<number> {
-    const params = { workspace: options.workspace ?? null, now: this.settings.now() }
-    const which = '(@workspace IS NULL OR workspace = @workspace)'
     let moved = 0
-    this.write('a retry of dead letters', () => {
-      // Back under their first id: each goes back to its place in its person's order. The age restarts, or the sweep would take them at once.
-      moved = this.db
-        .prepare(`INSERT INTO queue_entries (id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes)
-          SELECT entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, @now, 0, bytes FROM queue_dead_letters WHERE ${which} ORDER BY id`)
-        .run(params).changes
-      this.db
-        .prepare(`INSERT INTO queue_people (workspace, who, first_id, next_attempt_at)
-          SELECT workspace, who, MIN(entry_id), @now FROM queue_dead_letters WHERE ${which} GROUP BY workspace, who
-          ON CONFLICT (workspace, who) DO UPDATE SET first_id = MIN(first_id, excluded.first_id)`)
-        .run(params)
-      this.statement(`UPDATE queue_totals SET entries = entries + (SELECT COUNT(*) FROM queue_dead_letters WHERE ${which}),
-        bytes = bytes + (SELECT COALESCE(SUM(bytes), 0) FROM queue_dead_letters WHERE ${which})`).run(params)
-      this.statement(`DELETE FROM queue_dead_letters WHERE ${which}`).run(params)
-    })
+    this.write('a retry of dead letters', () => (moved = restoreDeadLetters(this.prepare, options.workspace, this.settings.now())))
     return moved
   }
 
   async purge(options: { workspace: string }): Promise<{ entries: number; deadLetters: number }> {
     const purged = { entries: 0, deadLetters: 0 }
     this.write('a purge', () => {
-      const gone = this.statement('DELETE FROM queue_entries WHERE workspace = ? RETURNING bytes').all(options.workspace) as Array<{ bytes: number }>
+      const gone = this.prepare('DELETE FROM queue_entries WHERE workspace = ? RETURNING bytes').all(options.workspace) as Array<{ bytes: number }>
       this.subtractTotals(gone)
-      this.statement('DELETE FROM queue_people WHERE workspace = ?').run(options.workspace)
+      this.prepare('DELETE FROM queue_people WHERE workspace = ?').run(options.workspace)
       purged.entries = gone.length
-      purged.deadLetters = this.statement('DELETE FROM queue_dead_letters WHERE workspace = ?').run(options.workspace).changes
+      purged.deadLetters = this.prepare('DELETE FROM queue_dead_letters WHERE workspace = ?').run(options.workspace).changes
     })
     return purged
   }
@@ -256,16 +244,6 @@ export class SqliteQueueStore implements QueueStore {
     await this.appends.drain()
     if (this.settings.soleDeliverer) releaseSoleDelivery(this.db)
     this.db.close()
-  }
-
-  /** The prepared statement of `sql`, prepared on first use. */
-  private statement(sql: string): Database.Statement {
-    let statement = this.statements.get(sql)
-    if (statement === undefined) {
-      statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
-    }
-    return statement
   }
 
   /** Runs `work` as one immediate transaction; what SQLite refuses becomes QUEUE_WRITE_FAILED. */
@@ -279,23 +257,16 @@ export class SqliteQueueStore implements QueueStore {
   }
 
   private peopleOf(ids: readonly number[]): Person[] {
-    return this.statement(`SELECT DISTINCT workspace, who FROM queue_entries WHERE id IN (${IDS})`).all({ ids: JSON.stringify(ids) }) as Person[]
-  }
-
-  private moveToDeadLetters(where: string, params: Record<string, unknown>): void {
-    this.db
-      .prepare(`INSERT INTO queue_dead_letters (entry_id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, reason, dead_at)
-        SELECT id, workspace, endpoint, who, kind, entry, body_fields, message_id, enqueued_at, attempts, bytes, @reason, @now FROM queue_entries WHERE ${where} ORDER BY id`)
-      .run({ ...params, now: this.settings.now() })
+    return this.prepare(`SELECT DISTINCT workspace, who FROM queue_entries WHERE id IN (${IDS})`).all({ ids: JSON.stringify(ids) }) as Person[]
   }
 
   /** Deletes entries, then updates their people: gone when empty, else their new oldest entry, and `owner`'s lease (null: any lease) ended. */
   private removeEntries(owner: string | null, ids: readonly number[]): void {
     const people = this.peopleOf(ids)
-    this.subtractTotals(this.statement(`DELETE FROM queue_entries WHERE id IN (${IDS}) RETURNING bytes`).all({ ids: JSON.stringify(ids) }) as Array<{ bytes: number }>)
-    const first = this.statement('SELECT MIN(id) AS id FROM queue_entries WHERE workspace = ? AND who = ?')
-    const drop = this.statement('DELETE FROM queue_people WHERE workspace = ? AND who = ?')
-    const update = this.statement(`UPDATE queue_people SET first_id = @first,
+    this.subtractTotals(this.prepare(`DELETE FROM queue_entries WHERE id IN (${IDS}) RETURNING bytes`).all({ ids: JSON.stringify(ids) }) as Array<{ bytes: number }>)
+    const first = this.prepare('SELECT MIN(id) AS id FROM queue_entries WHERE workspace = ? AND who = ?')
+    const drop = this.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?')
+    const update = this.prepare(`UPDATE queue_people SET first_id = @first,
       owner = CASE WHEN @owner IS NULL OR owner = @owner THEN NULL ELSE owner END,
       expires_at = CASE WHEN @owner IS NULL OR owner = @owner THEN NULL ELSE expires_at END
       WHERE workspace = @workspace AND who = @who`)
@@ -309,12 +280,12 @@ export class SqliteQueueStore implements QueueStore {
   /** Ends `owner`'s lease on `person` if it still holds it (QueueStore's ack says when the ids alone cannot). */
   private endLease(owner: string, person: PersonKey | undefined): void {
     if (person === undefined) return
-    this.db.prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND owner = ?').run(person.workspace, person.key, owner)
+    this.prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE workspace = ? AND who = ? AND owner = ?').run(person.workspace, person.key, owner)
   }
 
   private subtractTotals(gone: Array<{ bytes: number }>): void {
     if (gone.length === 0) return
     const bytes = gone.reduce((sum, row) => sum + row.bytes, 0)
-    this.statement('UPDATE queue_totals SET entries = entries - ?, bytes = bytes - ?').run(gone.length, bytes)
+    this.prepare('UPDATE queue_totals SET entries = entries - ?, bytes = bytes - ?').run(gone.length, bytes)
   }
 }

@@ -34,6 +34,8 @@ export type QueueModeDeps = {
   metrics: Metrics
   logger: Logger
   now: () => number
+  /** The store's clock, when a test fakes time; else the store's own (the database's, for PostgreSQL). */
+  storeClock?: () => number
   setTimer?: SetTimer
 }
 
@@ -42,7 +44,8 @@ export async function startQueueMode(deps: QueueModeDeps): Promise<QueueMode> {
   const { config, metrics, logger } = deps
   const setTimer = deps.setTimer ?? realTimer
   // One process delivers from a SQLite file: what it finds leased at start, a killed run left.
-  const options: QueueStoreOptions = { now: deps.now, soleDeliverer: true }
+  // The store keeps its own clock (PostgreSQL's, one for every replica) unless a test fakes time.
+  const options: QueueStoreOptions = { soleDeliverer: true, ...(deps.storeClock === undefined ? {} : { now: deps.storeClock }) }
   if (config.queueMaxEntries !== undefined) options.maxEntries = config.queueMaxEntries
   if (config.queueMaxBytes !== undefined) options.maxBytes = config.queueMaxBytes
   const store = await openQueueStore(deps.url, options)

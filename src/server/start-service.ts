@@ -136,7 +136,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
   const queue: QueueMode | undefined =
     config.queueUrl === undefined
       ? undefined
-      : await startQueueMode({ url: config.queueUrl, config, registry, client, metrics, logger, now, setTimer: options.setTimer }).catch(async (error: unknown) => {
+      : await startQueueMode({ url: config.queueUrl, config, registry, client, metrics, logger, now, storeClock: options.now, setTimer: options.setTimer }).catch(async (error: unknown) => {
           client.close()
           registry.close()
           await simulator?.close()
