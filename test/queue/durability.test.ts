@@ -4,8 +4,7 @@ import { Analytics } from '@segment/analytics-node'
 import { seededRandom } from '../support/seeded-random'
 import { tempDir } from '../support/temp-dir'
 import { until } from '../support/until'
-import type { RunningProcess } from '../support/long-running-process'
-import { deliveredEvents, metricOf, personEvent, sendWebhook, startQueueService, startSimulatorProcess, WRITE_KEY } from './queue-processes'
+import { deliveredEvents, metricOf, personEvent, sendWebhook, useQueueProcesses, WRITE_KEY } from './queue-processes'
 
 /**
  * Issue 15's promises, with real processes and a real store: what the door acknowledged
@@ -13,16 +12,9 @@ import { deliveredEvents, metricOf, personEvent, sendWebhook, startQueueService,
  */
 describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', function () {
   this.timeout(120_000)
-  let sim: RunningProcess & { url: string }
-  const services: RunningProcess[] = []
+  const processes = useQueueProcesses()
+  const sim = () => processes.sim()
 
-  beforeEach(async () => {
-    sim = await startSimulatorProcess()
-  })
-  afterEach(async () => {
-    for (const service of services.splice(0)) service.child.kill('SIGKILL')
-    await sim.stop()
-  })
 
   it('SIGKILLed at random points under load and restarted, it delivers every event it answered 2xx', async () => {
     const queueUrl = `sqlite:${path.join(tempDir('queue-kill-'), 'queue.db')}`
@@ -30,8 +22,7 @@ describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', fu
     const acknowledged = new Set<string>()
     let sent = 0
     for (let life = 0; life < 4; life++) {
-      const service = await startQueueService(queueUrl, sim.url)
-      services.push(service)
+      const service = await processes.service(queueUrl)
       // Eight senders at once; the kill lands after a random number of sends, while others are in flight.
       const killAfter = sent + 40 + Math.floor(random() * 80)
       const last = life === 3
@@ -53,7 +44,7 @@ describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', fu
     let delivered = new Set<string>()
     await until(
       async () => {
-        delivered = new Set((await deliveredEvents(sim.url)).map((event) => event.messageId))
+        delivered = new Set((await deliveredEvents(sim().url)).map((event) => event.messageId))
         return [...acknowledged].every((id) => delivered.has(id))
       },
       { what: 'every acknowledged event at the simulator', withinMs: 60_000, everyMs: 200 }
@@ -64,10 +55,9 @@ describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', fu
   it('Koala down longer than @segment/analytics-node retries: once Koala is back, every event sent reaches it, in each person\'s order', async () => {
     const queueUrl = `sqlite:${path.join(tempDir('queue-outage-'), 'queue.db')}`
     // Koala answers 503 to everything until the faults are cleared.
-    const down = await fetch(`${sim.url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 503, times: 1_000_000 }) })
+    const down = await fetch(`${sim().url}/_sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ status: 503, times: 1_000_000 }) })
     expect(down.status).to.equal(201)
-    const service = await startQueueService(queueUrl, sim.url)
-    services.push(service)
+    const service = await processes.service(queueUrl)
     const errors: unknown[] = []
     // The client's own retries are few and short: in direct mode these events would be lost.
     const analytics = new Analytics({ writeKey: WRITE_KEY, host: service.url, flushAt: 5, maxRetries: 1, flushInterval: 50 })
@@ -79,13 +69,13 @@ describe('queue mode: nothing acknowledged is lost (real processes, SQLite)', fu
     // Koala stays down past the point analytics-node, with one retry, gives up; the entries wait in the store.
     const retried = () => metricOf(service.url, 'koala_adapter_queue_requests_total{workspace="default",outcome="retry"}')
     await until(async () => (await retried()) >= 6, { what: 'each person\'s request refused twice by Koala', withinMs: 30_000, everyMs: 100 })
-    expect(await deliveredEvents(sim.url)).to.deep.equal([])
+    expect(await deliveredEvents(sim().url)).to.deep.equal([])
 
-    await fetch(`${sim.url}/_sim/faults`, { method: 'DELETE' })
+    await fetch(`${sim().url}/_sim/faults`, { method: 'DELETE' })
     let delivered: Awaited<ReturnType<typeof deliveredEvents>> = []
     await until(
       async () => {
-        delivered = await deliveredEvents(sim.url)
+        delivered = await deliveredEvents(sim().url)
         return new Set(delivered.map((event) => event.messageId)).size === 30
       },
       { what: 'all 30 events at Koala once it is back', withinMs: 30_000, everyMs: 100 }

@@ -2,26 +2,17 @@ import { expect } from 'chai'
 import { Client } from 'pg'
 import { AdapterError } from '../../src/errors'
 import { PostgresQueueStore } from '../../src/queue/postgres-queue-store'
-import type { QueueStoreOptions } from '../../src/queue/queue-store-options'
 import { until } from '../support/until'
-import { dropSchema, freshSchemaName, TEST_DATABASE_URL } from './postgres-test-schema'
+import { TEST_DATABASE_URL, usePostgresStores } from './postgres-test-schema'
 import { trackOf } from './queue-fixtures'
 
 /** The PostgreSQL store among other replicas and sessions: bad rows, held locks, live leases, clocks. */
 describe('the PostgreSQL queue store under contention', () => {
-  const schemas: string[] = []
-  const stores: PostgresQueueStore[] = []
+  const { open, freshSchema, beforeCleanup } = usePostgresStores()
   const clients: Client[] = []
-  const open = async (options: QueueStoreOptions = {}) => {
-    const store = await PostgresQueueStore.open(TEST_DATABASE_URL, options)
-    stores.push(store)
-    return store
-  }
-  const freshSchema = () => {
-    const schema = freshSchemaName()
-    schemas.push(schema)
-    return schema
-  }
+  beforeCleanup(async () => {
+    for (const client of clients.splice(0)) await client.end()
+  })
   /** A session of the test's own: another replica's hand on the tables, holding what it locks until it ends. */
   const session = async () => {
     const client = new Client({ connectionString: TEST_DATABASE_URL })
@@ -32,11 +23,7 @@ describe('the PostgreSQL queue store under contention', () => {
   /** True once a statement on `schema`'s tables waits for a lock (blocked behind the test's session). */
   const someoneWaits = async (watcher: Client, schema: string) =>
     (await watcher.query("SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND position($1 in query) > 0", [schema])).rows.length > 0
-  afterEach(async () => {
-    for (const client of clients.splice(0)) await client.end()
-    for (const store of stores.splice(0)) await store.close()
-    for (const schema of schemas.splice(0)) await dropSchema(schema)
-  })
+
 
   it('refuses only the append PostgreSQL refuses (a NUL in text), and stores the others sharing its commit', async () => {
     const store = await open({ schema: freshSchema() })
@@ -83,8 +70,7 @@ describe('the PostgreSQL queue store under contention', () => {
 
   it('opens on existing tables without DDL, so a writer holding its table lock does not stall it', async () => {
     const schema = freshSchema()
-    await (await open({ schema })).close()
-    stores.length = 0
+    await (await PostgresQueueStore.open(TEST_DATABASE_URL, { schema })).close()
     const writer = await session()
     await writer.query('BEGIN')
     await writer.query(`INSERT INTO "${schema}".queue_paused (workspace, reason, paused_at) VALUES ('w', 'r', 1)`)

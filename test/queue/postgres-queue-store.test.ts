@@ -2,28 +2,12 @@ import { expect } from 'chai'
 import { AdapterError } from '../../src/errors'
 import { PostgresQueueStore } from '../../src/queue/postgres-queue-store'
 import type { LeasedPerson } from '../../src/queue/queue-store'
-import type { QueueStoreOptions } from '../../src/queue/queue-store-options'
-import { dropSchema, freshSchemaName, runSql, TEST_DATABASE_URL } from './postgres-test-schema'
+import { runSql, TEST_DATABASE_URL, usePostgresStores } from './postgres-test-schema'
 import { eventNames, trackOf } from './queue-fixtures'
 import { describeQueueStoreContract } from './queue-store-contract'
 
 describe('the PostgreSQL queue store', () => {
-  const schemas: string[] = []
-  const stores: PostgresQueueStore[] = []
-  const open = async (options: QueueStoreOptions = {}) => {
-    const store = await PostgresQueueStore.open(TEST_DATABASE_URL, options)
-    stores.push(store)
-    return store
-  }
-  const freshSchema = () => {
-    const schema = freshSchemaName()
-    schemas.push(schema)
-    return schema
-  }
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.close()
-    for (const schema of schemas.splice(0)) await dropSchema(schema)
-  })
+  const { open, freshSchema } = usePostgresStores()
 
   describe('keeps the QueueStore contract', () => {
     // The contract closes its stores; each gets a schema of its own, dropped by the afterEach above.

@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import path from 'node:path'
 import { signBody } from '../../src/server/signature'
 import { startProcess, type RunningProcess } from '../support/long-running-process'
@@ -84,4 +85,44 @@ export async function metricOf(url: string, name: string): Promise<number> {
     .split('\n')
     .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0)
+}
+
+/**
+ * A simulator process for each test, and `service()` to start queue-mode services on it;
+ * registered here as beforeEach/afterEach, which SIGKILLs the services and stops the simulator.
+ */
+export function useQueueProcesses(): {
+  sim(): RunningProcess & { url: string }
+  service(queueUrl: string, env?: NodeJS.ProcessEnv): Promise<RunningProcess & { url: string }>
+  /** SIGKILLs the services started so far and resolves once they are gone (their files closed). */
+  killServices(): Promise<void>
+} {
+  let sim: (RunningProcess & { url: string }) | undefined
+  const services: RunningProcess[] = []
+  beforeEach(async () => {
+    sim = await startSimulatorProcess()
+  })
+  const killServices = async () => {
+    await Promise.all(
+      services.splice(0).map(async (service) => {
+        if (service.child.exitCode !== null || service.child.signalCode !== null) return
+        const gone = once(service.child, 'exit')
+        service.child.kill('SIGKILL')
+        await gone
+      })
+    )
+  }
+  afterEach(async () => {
+    await killServices()
+    await sim?.stop()
+  })
+  return {
+    killServices,
+    sim: () => sim!,
+    async service(queueUrl, env = {}) {
+      const service = await startQueueService(queueUrl, sim!.url, env)
+      services.push(service)
+      return service
+    }
+  }
 }

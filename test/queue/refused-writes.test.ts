@@ -3,10 +3,9 @@ import { execFileSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import { Client } from 'pg'
-import type { RunningProcess } from '../support/long-running-process'
 import { tempDir } from '../support/temp-dir'
 import { until } from '../support/until'
-import { deliveredEvents, personEvent, SECRET, startQueueService, startSimulatorProcess } from './queue-processes'
+import { deliveredEvents, personEvent, SECRET, useQueueProcesses } from './queue-processes'
 import { signBody } from '../../src/server/signature'
 
 type Answer = { status: number; retryAfter: string | null; code?: string }
@@ -29,15 +28,9 @@ const koalaBack = (simUrl: string) => fetch(`${simUrl}/_sim/faults`, { method: '
  */
 describe('queue mode: a store that refuses a write answers 503 and stores nothing half (real processes)', function () {
   this.timeout(120_000)
-  let sim: RunningProcess & { url: string }
-  const services: RunningProcess[] = []
-  beforeEach(async () => {
-    sim = await startSimulatorProcess()
-  })
-  afterEach(async () => {
-    for (const service of services.splice(0)) service.child.kill('SIGKILL')
-    await sim.stop()
-  })
+  const processes = useQueueProcesses()
+  const sim = () => processes.sim()
+
 
   it('a full disk (a real tmpfs): 503 QUEUE_WRITE_FAILED; once there is room, every acknowledged event is delivered and the refused one never', async function () {
     const disk = path.join(tempDir('queue-disk-'), 'tiny')
@@ -51,9 +44,8 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
       // A filler leaves the store half a MB, so the disk fills within a few dozen events; removing it gives
       // the room back, more than SQLite's write-ahead log takes before it checkpoints (4 MB).
       writeFileSync(path.join(disk, 'filler'), Buffer.alloc(15.5 * 1024 * 1024))
-      await koalaDown(sim.url)
-      const service = await startQueueService(`sqlite:${path.join(disk, 'queue.db')}`, sim.url)
-      services.push(service)
+      await koalaDown(sim().url)
+      const service = await processes.service(`sqlite:${path.join(disk, 'queue.db')}`)
       const acknowledged: string[] = []
       let refused: { id: string; answer: Answer } | undefined
       for (let n = 0; n < 5_000 && refused === undefined; n++) {
@@ -69,38 +61,36 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
       expect(acknowledged.length).to.be.above(10)
 
       rmSync(path.join(disk, 'filler'))
-      await koalaBack(sim.url)
+      await koalaBack(sim().url)
       let delivered = new Set<string>()
       await until(
         async () => {
-          delivered = new Set((await deliveredEvents(sim.url)).map((event) => event.messageId))
+          delivered = new Set((await deliveredEvents(sim().url)).map((event) => event.messageId))
           return acknowledged.every((id) => delivered.has(id))
         },
         { what: 'every acknowledged event at the simulator', withinMs: 60_000, everyMs: 200 }
       )
       expect(delivered.has(refused!.id), 'the refused event was stored after all').to.equal(false)
       // With room again, the door takes events again.
-      const again = await post(service.url, personEvent(1, 9_999, "disk"))
+      const again = await post(service.url, personEvent(1, 9_999, 'disk'))
       expect(again.status, JSON.stringify(again) + service.output()).to.equal(200)
     } finally {
-      for (const service of services.splice(0)) service.child.kill('SIGKILL')
-      await new Promise((resolve) => setTimeout(resolve, 100))
+      await processes.killServices()
       execFileSync('umount', ['-l', disk])
     }
   })
 
   it('past QUEUE_MAX_ENTRIES: 503 QUEUE_FULL with Retry-After, nothing of the request stored; room again once Koala takes the rest', async () => {
-    await koalaDown(sim.url)
-    const service = await startQueueService(`sqlite:${path.join(tempDir('queue-full-'), 'queue.db')}`, sim.url, { QUEUE_MAX_ENTRIES: '5' })
-    services.push(service)
+    await koalaDown(sim().url)
+    const service = await processes.service(`sqlite:${path.join(tempDir('queue-full-'), 'queue.db')}`, { QUEUE_MAX_ENTRIES: '5' })
     for (let n = 0; n < 5; n++) expect((await post(service.url, personEvent(n, n, 'full'))).status).to.equal(200)
     const full = await post(service.url, personEvent(9, 5, 'full'))
     expect(full.status).to.equal(503)
     expect(full.code).to.equal('QUEUE_FULL')
     expect(Number(full.retryAfter)).to.be.at.least(1)
-    await koalaBack(sim.url)
-    await until(async () => (await deliveredEvents(sim.url)).length === 5, { what: 'the five stored events delivered', withinMs: 30_000, everyMs: 100 })
-    expect((await deliveredEvents(sim.url)).map((event) => event.messageId)).not.to.include('full-9-5')
+    await koalaBack(sim().url)
+    await until(async () => (await deliveredEvents(sim().url)).length === 5, { what: 'the five stored events delivered', withinMs: 30_000, everyMs: 100 })
+    expect((await deliveredEvents(sim().url)).map((event) => event.messageId)).not.to.include('full-9-5')
     expect((await post(service.url, personEvent(9, 5, 'full'))).status).to.equal(200)
   })
 
@@ -113,8 +103,7 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
     const url = `postgres://postgres@127.0.0.1:5432/${name}`
     const db = new Client({ connectionString: url })
     try {
-      const service = await startQueueService(url, sim.url)
-      services.push(service)
+      const service = await processes.service(url)
       expect((await post(service.url, personEvent(1, 0, 'pg'))).status).to.equal(200)
       await db.connect()
       // What a database refusing writes looks like to the service: every insert fails.
@@ -124,10 +113,10 @@ describe('queue mode: a store that refuses a write answers 503 and stores nothin
       expect(refused.code).to.equal('QUEUE_WRITE_FAILED')
       await db.query(`ALTER TABLE queue_entries DROP CONSTRAINT refuse_all`)
       expect((await post(service.url, personEvent(1, 2, 'pg'))).status).to.equal(200)
-      await until(async () => (await deliveredEvents(sim.url)).length === 2, { what: 'the two accepted events delivered', withinMs: 30_000, everyMs: 100 })
-      expect((await deliveredEvents(sim.url)).map((event) => event.messageId)).to.deep.equal(['pg-1-0', 'pg-1-2'])
+      await until(async () => (await deliveredEvents(sim().url)).length === 2, { what: 'the two accepted events delivered', withinMs: 30_000, everyMs: 100 })
+      expect((await deliveredEvents(sim().url)).map((event) => event.messageId)).to.deep.equal(['pg-1-0', 'pg-1-2'])
     } finally {
-      for (const service of services.splice(0)) service.child.kill('SIGKILL')
+      await processes.killServices()
       await db.end().catch(() => {})
       await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
       await admin.end()
