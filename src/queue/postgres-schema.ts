@@ -1,3 +1,4 @@
+import { entryColumnsSql } from './entry-columns'
 import type { PoolClient } from 'pg'
 import { AdapterError } from '../errors'
 
@@ -37,17 +38,9 @@ export async function ensurePostgresSchema(client: PoolClient, schema: string, c
       CREATE SCHEMA IF NOT EXISTS "${schema}";
       CREATE TABLE IF NOT EXISTS ${t.entries} (
         id BIGSERIAL PRIMARY KEY,
-        workspace TEXT NOT NULL,
-        endpoint TEXT NOT NULL,
-        who TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        entry TEXT NOT NULL,
-        body_fields TEXT,
-        message_id TEXT,
-        enqueued_at BIGINT NOT NULL,
+        ${entryColumnsSql('BIGINT')},
         attempts INTEGER NOT NULL DEFAULT 0,
-        last_error TEXT,
-        bytes INTEGER NOT NULL
+        last_error TEXT
       );
       CREATE INDEX IF NOT EXISTS queue_entries_person ON ${t.entries} (workspace, who, id);
       CREATE INDEX IF NOT EXISTS queue_entries_enqueued ON ${t.entries} (enqueued_at);
@@ -64,16 +57,8 @@ export async function ensurePostgresSchema(client: PoolClient, schema: string, c
       CREATE TABLE IF NOT EXISTS ${t.deadLetters} (
         id BIGSERIAL PRIMARY KEY,
         entry_id BIGINT NOT NULL,
-        workspace TEXT NOT NULL,
-        endpoint TEXT NOT NULL,
-        who TEXT NOT NULL,
-        kind TEXT NOT NULL,
-        entry TEXT NOT NULL,
-        body_fields TEXT,
-        message_id TEXT,
-        enqueued_at BIGINT NOT NULL,
+        ${entryColumnsSql('BIGINT')},
         attempts INTEGER NOT NULL,
-        bytes INTEGER NOT NULL,
         reason TEXT NOT NULL,
         dead_at BIGINT NOT NULL
       );

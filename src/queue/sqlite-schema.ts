@@ -1,3 +1,5 @@
+import { entryColumnsSql } from './entry-columns'
+
 /**
  * The SQLite store's tables. `queue_people` holds one row per person (or account) with
  * entries waiting: the oldest entry's id (leases go oldest first), when the person is next
@@ -7,17 +9,9 @@
 export const SQLITE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS queue_entries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  workspace TEXT NOT NULL,
-  endpoint TEXT NOT NULL,
-  who TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  entry TEXT NOT NULL,
-  body_fields TEXT,
-  message_id TEXT,
-  enqueued_at INTEGER NOT NULL,
+  ${entryColumnsSql('INTEGER')},
   attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
-  bytes INTEGER NOT NULL
+  last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_entries_person ON queue_entries (workspace, who, id);
 CREATE INDEX IF NOT EXISTS queue_entries_enqueued ON queue_entries (enqueued_at);
@@ -34,16 +28,8 @@ CREATE INDEX IF NOT EXISTS queue_people_first ON queue_people (first_id);
 CREATE TABLE IF NOT EXISTS queue_dead_letters (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   entry_id INTEGER NOT NULL,
-  workspace TEXT NOT NULL,
-  endpoint TEXT NOT NULL,
-  who TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  entry TEXT NOT NULL,
-  body_fields TEXT,
-  message_id TEXT,
-  enqueued_at INTEGER NOT NULL,
+  ${entryColumnsSql('INTEGER')},
   attempts INTEGER NOT NULL,
-  bytes INTEGER NOT NULL,
   reason TEXT NOT NULL,
   dead_at INTEGER NOT NULL
 );
