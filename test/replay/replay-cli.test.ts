@@ -60,6 +60,15 @@ describe('koala-adapter replay', function () {
   this.timeout(60_000)
 
   describe('dry run', () => {
+    it('names a pretty-printed document over REPLAY_MAX_LINE_BYTES, and where, as the reason its file is cut short', () => {
+      const file = path.join(tempDir(), 'events.json')
+      writeFileSync(file, JSON.stringify(Array.from({ length: 40 }, (_, i) => trackEvent(`long-${i}`, 'ann@example.com')), null, 2))
+      const run = cli(['replay', '--dry-run', '--workspace', 'default', '--quiet', file], { REPLAY_MAX_LINE_BYTES: '1000' })
+      expect(run.status, run.stderr).to.equal(1)
+      expect(run.stderr).to.contain('events.json: line 1 opens a JSON document that is not NDJSON and is longer than 1000 bytes; the rest of this file is left for a later run')
+      expect(run.stderr).not.to.contain('INPUT_INVALID')
+    })
+
     it('writes the requests of the sample archive as NDJSON {endpoint, body} and sends nothing', () => {
       const run = cli(['replay', '--workspace', 'default', '--dry-run', SAMPLE])
       expect(run.status, run.stderr).to.equal(0)

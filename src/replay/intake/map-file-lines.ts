@@ -1,3 +1,4 @@
+import { AdapterError } from '../../errors'
 import type { ResumePoint } from '../settling/checkpoint'
 import type { LineMapper } from './line-mapper'
 import type { MappedLines } from './mapped-lines'
@@ -104,6 +105,8 @@ function charsOf(items: readonly FramedLine[]): number {
 }
 
 function describeReadError(error: NodeJS.ErrnoException, line: number): string {
+  // Ours (a document over REPLAY_MAX_LINE_BYTES) says what is wrong in its message, not in its code.
+  if (error instanceof AdapterError) return `${error.message}`
   if (typeof error.code === 'string' && error.code.startsWith('Z_')) return `gzip error at ~line ${line}: ${error.message}`
   if (typeof error.code === 'string') return `read error at ~line ${line}: ${error.code}`
   return `read error at ~line ${line}: ${error.message}`
