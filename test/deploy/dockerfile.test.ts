@@ -4,6 +4,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync } fr
 import path from 'node:path'
 import { startProcess } from '../support/long-running-process'
 import { tempDir } from '../support/temp-dir'
+import { until } from '../support/until'
 import { envPairs, readDockerfile, type Stage } from './read-dockerfile'
 
 const ROOT = path.join(__dirname, '..', '..')
@@ -62,7 +63,10 @@ function replayStage(stage: Stage, root: string, stages: Map<string, string>, su
       case 'RUN': {
         const cwd = inImage('.', state.workdir)
         if (substitute(step.args, cwd)) break
-        const run = spawnSync('sh', ['-c', step.args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...state.env }, encoding: 'utf8', timeout: 150_000 })
+        // npm_config_nodedir names the headers of the Node running the tests (.ci/run sets it for Node 24): better-sqlite3,
+        // compiled where no prebuilt binary is reachable, must be built for that Node. A compile takes minutes on a busy machine.
+        const nodedir = process.env.npm_config_nodedir === undefined ? {} : { npm_config_nodedir: process.env.npm_config_nodedir }
+        const run = spawnSync('sh', ['-c', step.args], { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...nodedir, ...state.env }, encoding: 'utf8', timeout: 420_000 })
         expect(run.status, `${where}: RUN ${step.args}\n${run.stderr}`).to.equal(0)
         break
       }
@@ -88,7 +92,7 @@ function replayStage(stage: Stage, root: string, stages: Map<string, string>, su
 }
 
 describe('the Dockerfile', function () {
-  this.timeout(240_000)
+  this.timeout(600_000)
   const stages = readDockerfile(DOCKERFILE)
   const runtime = stages[stages.length - 1]
   const last = (keyword: string) => runtime.steps.filter((step) => step.keyword === keyword).pop()
@@ -106,7 +110,7 @@ describe('the Dockerfile', function () {
     for (const step of runtime.steps.filter((s) => s.keyword === 'RUN' && /\bnpm (ci|install)\b/.test(s.args))) expect(step.args).to.contain('--omit=dev')
   })
 
-  it('replayed in a clean folder, builds, installs production dependencies only, and serves the mounted mappings, healthy, until SIGTERM', async () => {
+  it('replayed in a clean folder, builds, installs production dependencies only, and serves the mounted mappings in queue mode, healthy, until SIGTERM', async () => {
     const folder = tempDir('koala-adapter-image-')
     const built = new Map<string, string>()
     const [build] = stages
@@ -134,11 +138,16 @@ describe('the Dockerfile', function () {
     const [node, ...args] = [...image.entrypoint, ...image.cmd].map(inImage)
     expect(node).to.equal('node')
     const adminToken = 'admin-token-for-the-image-test'
-    const env = { PATH: process.env.PATH, HOME: home, ...image.env, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN: adminToken }
+    // Queue mode on SQLite: the store's native module, installed by the image's `npm ci`, loads in it.
+    const env = { PATH: process.env.PATH, HOME: home, ...image.env, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN: adminToken, QUEUE_URL: `sqlite:${path.join(home, 'queue.db')}` }
     const service = await startProcess(args, { ready: /listening on http:\/\/[^:]+:(\d+)/, cwd: home, env })
     try {
-      const ready = (await (await fetch(`http://127.0.0.1:${service.match[1]}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { workspaces: string[] }
+      type Ready = { workspaces: string[]; queue?: { depth: number } }
+      let ready: Ready = { workspaces: [] }
+      const readyz = async () => (ready = (await (await fetch(`http://127.0.0.1:${service.match[1]}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as Ready)
+      await until(async () => (await readyz()).queue !== undefined, { what: 'the queue in /readyz, read from the store' })
       expect(ready.workspaces).to.include('acme')
+      expect(ready.queue).to.include({ depth: 0 })
       const [checker, ...checkArgs] = image.healthcheck
       expect(checker).to.equal('node')
       const health = spawnSync(process.execPath, checkArgs, { env: { ...env, PORT: service.match[1] }, encoding: 'utf8', timeout: 30_000 })
