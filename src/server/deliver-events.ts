@@ -1,17 +1,17 @@
 import type { Logger } from 'pino'
 import type { DeliveryPolicy } from '../config'
 import type { ErrorCode } from '../errors'
+import { doorDrops, recordDrops } from './door-drops'
 import { ERROR_STATUS } from './error-status'
 import type { DeliveryResult, KoalaClient } from '../koala/koala-client'
 import { refusesTheEvents } from '../koala/retry-policy'
 import type { Workspace } from '../workspace/resolve-workspace'
 import { batchEvents } from '../pipeline/batch-events'
 import { deliverRequests } from '../pipeline/deliver-requests'
-import { mapEvents, type Drop, type ReceivedEvent } from '../pipeline/map-events'
+import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
 import type { DeliveredMemory } from './delivered-memory'
 import type { Metrics } from './metrics'
 import type { WorkspaceHealth } from './workspace-health'
-import { maskEmails } from '../json/mask-emails'
 import { koalaErrorSummary } from '../koala/koala-error-summary'
 
 /** What a door answers, decided from what happened to every event. */
@@ -59,17 +59,8 @@ export async function deliverEvents(
   metrics.eventsReceived.inc({ door, workspace: name }, events.length)
 
   const { results, tally: reasons, drops: dropped, toSend } = mapEvents(events, workspace.compiled)
-  const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
-  const drops: Drop[] = []
-  // Every event not sent, in order, for the log: invalid ones too.
-  const notSent: Array<Omit<Drop, 'index'>> = []
-  for (const drop of dropped) {
-    // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
-    const detail = maskEmails(drop.detail)
-    notSent.push({ messageId: drop.messageId, reason: drop.reason, detail })
-    if (drop.reason === 'invalid_event') invalid.push({ index: drop.index, messageId: drop.messageId, detail })
-    else drops.push({ index: drop.index, messageId: drop.messageId, reason: drop.reason, detail })
-  }
+  const notSent = doorDrops(dropped)
+  const { invalid, dropped: drops } = notSent
   const sent: number[] = []
   const earlier: string[] = []
   const { requests, eventsOf } = batchEvents(results, (result, index) => {
@@ -135,12 +126,8 @@ export async function deliverEvents(
   // Answered for good: no resend will come for what an earlier attempt delivered.
   if (earlier.length > 0) deps.delivered.forget(name, earlier)
   if (accepted) deps.health.koalaAccepted(name)
-  for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: name, reason }, count)
   // Logged once, with the answer that settles them (a 503 brings them back with Segment's resend).
-  for (const drop of notSent) {
-    const messageId = drop.messageId === null ? null : maskEmails(drop.messageId)
-    deps.logger.info({ workspace: name, door, messageId, reason: drop.reason, detail: drop.detail }, 'event dropped')
-  }
+  recordDrops(notSent, reasons, { workspace: name, door, logger: deps.logger, metrics })
   if (invalid.length > 0) summary.invalid = invalid.slice(0, MAX_LISTED)
   if (verdicts.length > 0) {
     const refused = [...failedEvents.keys()].sort((a, b) => a - b)

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino'
 import { AdapterError, type ErrorCode } from '../errors'
-import { maskEmails } from '../json/mask-emails'
 import { renderEntry } from '../koala/rendered-request'
 import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
 import { QUEUE_WRITE_FAILED_ANSWER } from '../queue/queue-errors'
 import type { QueueEntryInput, QueueStore } from '../queue/queue-store'
 import type { Workspace } from '../workspace/resolve-workspace'
 import type { DoorAnswer } from './deliver-events'
+import { doorDrops, recordDrops } from './door-drops'
 import { ERROR_STATUS } from './error-status'
 import type { Metrics } from './metrics'
 
@@ -69,16 +69,9 @@ export async function enqueueEvents(events: readonly ReceivedEvent[], workspace:
   if (entries.length > 0) deps.wake()
   metrics.eventsQueued.inc({ workspace: name }, toSend)
 
-  // Details may quote the event (a type, a key, a parser's message): no email leaves in an answer or a log.
-  const invalid: Array<{ index: number; messageId: string | null; detail: string }> = []
-  const dropped: Array<{ index: number; messageId: string | null; reason: string; detail: string }> = []
-  for (const drop of drops) {
-    const detail = maskEmails(drop.detail)
-    if (drop.reason === 'invalid_event') invalid.push({ index: drop.index, messageId: drop.messageId, detail })
-    else dropped.push({ index: drop.index, messageId: drop.messageId, reason: drop.reason, detail })
-    deps.logger.info({ workspace: name, door, messageId: drop.messageId === null ? null : maskEmails(drop.messageId), reason: drop.reason, detail }, 'event dropped')
-  }
-  for (const [reason, count] of Object.entries(reasons)) metrics.eventsDropped.inc({ workspace: name, reason }, count)
+  const split = doorDrops(drops)
+  const { invalid, dropped } = split
+  recordDrops(split, reasons, { workspace: name, door, logger: deps.logger, metrics })
   const summary: Record<string, unknown> = { received: events.length, queued: toSend, dropped: dropped.length, reasons }
   if (dropped.length > 0) summary.drops = dropped.slice(0, MAX_LISTED)
   if (invalid.length > 0) {
