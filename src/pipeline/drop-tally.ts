@@ -11,11 +11,6 @@ export function countDrop(tally: DropTally, reason: DropReason, count = 1): void
   tally[reason] = (tally[reason] ?? 0) + count
 }
 
-/** Adds every count of `from` to `into` (a thread's tally to the run's). */
-export function addDrops(into: DropTally, from: DropTally): void {
-  for (const [reason, count] of Object.entries(from)) countDrop(into, reason as DropReason, count ?? 0)
-}
-
 /** Every event the tally counts. */
 export function droppedTotal(tally: DropTally): number {
   let total = 0
