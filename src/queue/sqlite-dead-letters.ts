@@ -1,9 +1,8 @@
-import type Database from 'better-sqlite3'
 import type { DeadLetter } from './queue-store'
 import { toDeadLetter, type DeadLetterRow } from './queued-entry-row'
+import type { SqliteConnection } from './sqlite-connection'
 
-/** A store's cached prepare: the same SQL text gives the same statement. */
-type Prepare = (sql: string) => Database.Statement
+type Prepare = SqliteConnection['prepare']
 
 /** Dead letters of one workspace, or of all when it is null. */
 const OF_WORKSPACE = '(@workspace IS NULL OR workspace = @workspace)'

@@ -3,6 +3,7 @@ import { AdapterError } from '../errors'
 import { admitAppend } from './append-limits'
 import { beatSoleDelivery, claimSoleDelivery, releaseSoleDelivery, SOLE_DELIVERER_HEARTBEAT_MS } from './sqlite-sole-deliverer'
 import { GroupCommit } from './group-commit'
+import { openSqlite, type SqliteConnection } from './sqlite-connection'
 import { requestPrefix } from './leased-request'
 import { queueWriteFailed } from './queue-errors'
 import { endpointOfKey, type DeadLetter, type LeasedPerson, type LeaseOptions, type PersonKey, type QueueCounters, type QueueEntryInput, type QueueStatus, type QueueStore } from './queue-store'
@@ -33,22 +34,13 @@ const LINGERED = `((SELECT enqueued_at FROM queue_entries f WHERE f.id = p.first
 export class SqliteQueueStore implements QueueStore {
   readonly kind = 'sqlite'
   private readonly db: Database.Database
+  /** Each SQL text prepared once (sqlite-connection.ts); preparing on every call also cost 7% of the queue door's CPU (profiled). */
+  private readonly prepare: SqliteConnection['prepare']
   private readonly settings: QueueStoreSettings
   private readonly appends: GroupCommit<Append, number[]>
   private readonly insertEntry: Database.Statement
   private readonly insertPerson: Database.Statement
   private appendsCommitted = 0
-  /** Each SQL text prepared once: preparing on every call cost 7% of the queue door's CPU (profiled). */
-  private readonly statements = new Map<string, Database.Statement>()
-  /** The prepared statement of `sql`, prepared on first use. */
-  private readonly prepare = (sql: string): Database.Statement => {
-    let statement = this.statements.get(sql)
-    if (statement === undefined) {
-      statement = this.db.prepare(sql)
-      this.statements.set(sql, statement)
-    }
-    return statement
-  }
   private takeovers = 0
   /** Leases a killed run left, ended at open (soleDeliverer). */
   orphansReleased = 0
@@ -57,16 +49,18 @@ export class SqliteQueueStore implements QueueStore {
 
   constructor(readonly file: string, options: QueueStoreOptions = {}) {
     this.settings = QueueStoreOptions.parse(options)
+    let connection: SqliteConnection | undefined
     try {
-      this.db = new Database(file)
-      this.db.pragma('journal_mode = WAL')
+      connection = openSqlite(file)
+      this.db = connection.db
+      this.prepare = connection.prepare
       // Only an append's commit is a promise to a sender, so only it waits for the disk (FULL, below);
       // a lease, an acknowledgement or a retry lost to a power cut is redone, which message_id makes harmless.
-      this.db.pragma('synchronous = NORMAL')
-      this.db.pragma('busy_timeout = 5000')
+      this.db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000')
       this.db.exec(SQLITE_SCHEMA)
-      if (this.settings.soleDeliverer) this.orphansReleased = claimSoleDelivery(this.db, file, this.settings.now())
+      if (this.settings.soleDeliverer) this.orphansReleased = claimSoleDelivery(connection, file, this.settings.now())
     } catch (error) {
+      if (connection?.db.open) connection.db.close() // a file refused after opening (a live deliverer, a bad schema) is not held open
       if (error instanceof AdapterError) throw error
       throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: cannot open the SQLite queue ${file}: ${error instanceof Error ? error.message : String(error)}`)
     }
@@ -111,12 +105,12 @@ export class SqliteQueueStore implements QueueStore {
       this.prepare('UPDATE queue_totals SET entries = ?, bytes = ?').run(totals.entries, totals.bytes)
     })
     try {
-      this.db.pragma('synchronous = FULL')
+      this.db.exec('PRAGMA synchronous = FULL')
       commit.immediate()
     } catch (error) {
       throw queueWriteFailed('a write', error)
     } finally {
-      this.db.pragma('synchronous = NORMAL')
+      this.db.exec('PRAGMA synchronous = NORMAL')
     }
     this.appendsCommitted += outcomes.filter((outcome) => !(outcome instanceof Error)).length
     return outcomes
@@ -136,7 +130,7 @@ export class SqliteQueueStore implements QueueStore {
     const leased: LeasedPerson[] = []
     this.write('a lease', () => {
       if (this.settings.soleDeliverer && now - this.lastBeat >= SOLE_DELIVERER_HEARTBEAT_MS) {
-        beatSoleDelivery(this.db, now)
+        beatSoleDelivery(this.prepare, now)
         this.lastBeat = now
       }
       for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind }) as Array<Person & { owner: string | null }>) {
@@ -242,7 +236,7 @@ export class SqliteQueueStore implements QueueStore {
 
   async close(): Promise<void> {
     await this.appends.drain()
-    if (this.settings.soleDeliverer) releaseSoleDelivery(this.db)
+    if (this.settings.soleDeliverer) releaseSoleDelivery(this.prepare)
     this.db.close()
   }
 

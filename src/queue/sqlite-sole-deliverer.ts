@@ -1,4 +1,4 @@
-import type Database from 'better-sqlite3'
+import type { SqliteConnection } from './sqlite-connection'
 import { hostname } from 'node:os'
 import { AdapterError } from '../errors'
 
@@ -20,29 +20,29 @@ type Claim = { host: string; pid: number; heartbeat_at: number }
  * entries at once. Ends the leases a dead deliverer left (their owner is gone, so nothing
  * waits QUEUE_LEASE_MS) and returns how many.
  */
-export function claimSoleDelivery(db: Database.Database, file: string, now: number): number {
+export function claimSoleDelivery({ db, prepare }: SqliteConnection, file: string, now: number): number {
   db.exec(SCHEMA)
   return db
     .transaction(() => {
-      const claim = db.prepare('SELECT host, pid, heartbeat_at FROM queue_deliverer WHERE id = 1').get() as Claim | undefined
+      const claim = prepare('SELECT host, pid, heartbeat_at FROM queue_deliverer WHERE id = 1').get() as Claim | undefined
       if (claim !== undefined && isAlive(claim, now)) {
         const where = claim.host === hostname() ? '' : ` on ${claim.host}`
         throw new AdapterError('CONFIG_INVALID', `QUEUE_URL: another service (pid ${claim.pid}${where}) delivers from the SQLite queue ${file}; one service per SQLite file (replicas share a PostgreSQL queue)`)
       }
-      db.prepare('INSERT OR REPLACE INTO queue_deliverer (id, host, pid, heartbeat_at) VALUES (1, ?, ?, ?)').run(hostname(), process.pid, now)
-      return db.prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE owner IS NOT NULL').run().changes
+      prepare('INSERT OR REPLACE INTO queue_deliverer (id, host, pid, heartbeat_at) VALUES (1, ?, ?, ?)').run(hostname(), process.pid, now)
+      return prepare('UPDATE queue_people SET owner = NULL, expires_at = NULL WHERE owner IS NOT NULL').run().changes
     })
     .immediate()
 }
 
 /** Says this deliverer is alive (inside a lease's transaction). */
-export function beatSoleDelivery(db: Database.Database, now: number): void {
-  db.prepare('UPDATE queue_deliverer SET heartbeat_at = ? WHERE id = 1 AND host = ? AND pid = ?').run(now, hostname(), process.pid)
+export function beatSoleDelivery(prepare: SqliteConnection['prepare'], now: number): void {
+  prepare('UPDATE queue_deliverer SET heartbeat_at = ? WHERE id = 1 AND host = ? AND pid = ?').run(now, hostname(), process.pid)
 }
 
 /** Gives the file up on a clean stop, so the next service need not wait for the claim to go stale. */
-export function releaseSoleDelivery(db: Database.Database): void {
-  db.prepare('DELETE FROM queue_deliverer WHERE id = 1 AND host = ? AND pid = ?').run(hostname(), process.pid)
+export function releaseSoleDelivery(prepare: SqliteConnection['prepare']): void {
+  prepare('DELETE FROM queue_deliverer WHERE id = 1 AND host = ? AND pid = ?').run(hostname(), process.pid)
 }
 
 function isAlive(claim: Claim, now: number): boolean {

@@ -1,10 +1,10 @@
-import Database from 'better-sqlite3'
 import { expect } from 'chai'
 import nock from 'nock'
 import path from 'node:path'
 import pino from 'pino'
 import { createKoalaClient } from '../../src/koala/koala-client'
 import { startDeliverer, type Deliverer, type DelivererDeps, type SettledRequest } from '../../src/queue/deliverer'
+import { openSqlite } from '../../src/queue/sqlite-connection'
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store'
 import { LogCapture } from '../server/service-harness'
 import { fakeClock, type FakeClock } from '../support/fake-clock'
@@ -109,9 +109,9 @@ describe('the deliverer', function () {
     clock.advance(LINGER_MS + 1)
     await until(() => settled.length === 1, { what: 'the 503 settled' })
     const failedAt = clock.now()
-    const reader = new Database(file, { readonly: true })
+    const reader = openSqlite(file, { readonly: true })
     const person = reader.prepare('SELECT next_attempt_at FROM queue_people').get() as { next_attempt_at: number }
-    reader.close()
+    reader.db.close()
     expect(person.next_attempt_at).to.equal(failedAt + 30_000)
     expect(settled[0]).to.include({ action: 'retry', entries: 1 })
     expect(logs.text).to.contain('Koala unavailable; the request waits')
@@ -126,7 +126,7 @@ describe('the deliverer', function () {
     start()
     await store.append('acme', [trackOf(ANN, 1)])
     // The disk refuses every delete, as a full one does, until the test lifts it.
-    const other = new Database(file)
+    const { db: other } = openSqlite(file)
     other.exec(`CREATE TRIGGER refuse_delete BEFORE DELETE ON queue_entries BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`)
     clock.advance(LINGER_MS + 1)
     await until(() => logs.text.includes('the store refused a settle'), { what: 'the refused ack logged' })

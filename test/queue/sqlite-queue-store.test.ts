@@ -1,7 +1,7 @@
-import Database from 'better-sqlite3'
 import { expect } from 'chai'
 import { hostname } from 'node:os'
 import path from 'node:path'
+import { openSqlite, type SqliteConnection } from '../../src/queue/sqlite-connection'
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store'
 import { tempDir } from '../support/temp-dir'
 import { trackOf } from './queue-fixtures'
@@ -53,8 +53,8 @@ describe('the SQLite queue store', () => {
   it('lets one process deliver from a file: a live deliverer is named and refused, a dead one is taken over, a clean stop hands it on at once', async () => {
     const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
     const claim = (host: string, pid: number, heartbeatAt: number) => {
-      const db = new Database(file)
-      db.prepare('INSERT OR REPLACE INTO queue_deliverer (id, host, pid, heartbeat_at) VALUES (1, ?, ?, ?)').run(host, pid, heartbeatAt)
+      const { db, prepare } = openSqlite(file)
+      prepare('INSERT OR REPLACE INTO queue_deliverer (id, host, pid, heartbeat_at) VALUES (1, ?, ?, ?)').run(host, pid, heartbeatAt)
       db.close()
     }
     await open(file, true).close()
@@ -72,34 +72,36 @@ describe('the SQLite queue store', () => {
     const next = open(file, true)
     await next.close()
     stores.length = 0
-    const db = new Database(file)
-    expect(db.prepare('SELECT COUNT(*) AS n FROM queue_deliverer').get(), 'a clean close gives the file up').to.deep.equal({ n: 0 })
+    const { db, prepare } = openSqlite(file)
+    expect(prepare('SELECT COUNT(*) AS n FROM queue_deliverer').get(), 'a clean close gives the file up').to.deep.equal({ n: 0 })
     db.close()
   })
 
   it('runs in WAL mode and commits appends with synchronous=FULL, so an acknowledged append survives a power cut; other writes need not wait for the disk', async () => {
     const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
     const store = open(file)
-    // synchronous is a setting of the store's own connection: the calls that set it are watched there.
-    const connection = (store as unknown as { db: Database.Database }).db
-    const pragma = connection.pragma.bind(connection)
+    // synchronous is a setting of the store's own connection: the statements that set it are watched there.
+    const { db, prepare } = store as unknown as SqliteConnection
+    const exec = db.exec.bind(db)
     const set: string[] = []
-    connection.pragma = ((source: string, options?: Database.PragmaOptions) => {
-      set.push(source)
-      return pragma(source, options)
-    }) as typeof connection.pragma
-    expect(pragma('synchronous', { simple: true }), 'NORMAL at rest').to.equal(1)
+    db.exec = (source: string) => {
+      if (source.includes('synchronous')) set.push(source)
+      return exec(source)
+    }
+    const synchronous = prepare('PRAGMA synchronous').pluck()
+    expect(synchronous.get(), 'NORMAL at rest').to.equal(1)
     await store.append('acme', [trackOf('ann@example.com', 1)])
-    expect(set, 'the append commits with FULL').to.deep.equal(['synchronous = FULL', 'synchronous = NORMAL'])
+    expect(set, 'the append commits with FULL').to.deep.equal(['PRAGMA synchronous = FULL', 'PRAGMA synchronous = NORMAL'])
+    expect(synchronous.get(), 'NORMAL again').to.equal(1)
     set.length = 0
     const [leased] = await store.lease('r', { maxPeople: 1, maxPerKind: 30, leaseMs: 1_000 })
     await store.ack('r', leased.entries.map((entry) => entry.id))
     expect(set, 'a lease and an acknowledgement do not wait for the disk').to.deep.equal([])
-    const db = new Database(file)
+    const other = openSqlite(file)
     try {
-      expect(db.pragma('journal_mode', { simple: true })).to.equal('wal')
+      expect(other.prepare('PRAGMA journal_mode').pluck().get()).to.equal('wal')
     } finally {
-      db.close()
+      other.db.close()
     }
   })
 
@@ -107,7 +109,7 @@ describe('the SQLite queue store', () => {
     const file = path.join(tempDir('queue-sqlite-'), 'queue.db')
     const store = open(file)
     // Another connection makes the database refuse one row, as a full disk refuses a page.
-    const other = new Database(file)
+    const { db: other, prepare } = openSqlite(file)
     other.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue_entries WHEN NEW.message_id = 'm2' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
     const results = await Promise.allSettled([store.append('acme', [trackOf('ann@example.com', 1)]), store.append('acme', [trackOf('bob@example.com', 2)])])
     for (const result of results) {
@@ -117,7 +119,7 @@ describe('the SQLite queue store', () => {
       expect(error.message).to.contain('refused by the test').and.not.contain('@example.com')
     }
     expect((await store.status()).depth).to.equal(0)
-    expect(other.prepare('SELECT COUNT(*) AS n FROM queue_people').get()).to.deep.equal({ n: 0 })
+    expect(prepare('SELECT COUNT(*) AS n FROM queue_people').get()).to.deep.equal({ n: 0 })
     other.exec('DROP TRIGGER refuse')
     other.close()
     expect(await store.append('acme', [trackOf('ann@example.com', 3)])).to.have.length(1)

@@ -1,9 +1,9 @@
 import { Analytics } from '@segment/analytics-node'
-import Database from 'better-sqlite3'
 import { expect } from 'chai'
 import nock from 'nock'
 import path from 'node:path'
 import type { QueueEntryInput } from '../../src/queue/queue-store'
+import { openSqlite } from '../../src/queue/sqlite-connection'
 import { startSimulator } from '../../src/simulator/start-simulator'
 import { fakeClock, type FakeClock } from '../support/fake-clock'
 import { tempDir } from '../support/temp-dir'
@@ -129,7 +129,7 @@ describe('queue mode at the doors', function () {
 
   it('answers 503 with Retry-After when the disk refuses the write', async () => {
     await start()
-    const other = new Database(file)
+    const { db: other } = openSqlite(file)
     other.exec("CREATE TRIGGER refuse BEFORE INSERT ON queue_entries BEGIN SELECT RAISE(ABORT, 'disk refused by the test'); END")
     try {
       const answer = await webhook(eventOf('ann@example.com', 1))
@@ -150,9 +150,9 @@ describe('queue mode at the doors', function () {
     await start()
     expect((await webhook(eventOf('ann@example.com', 1))).status).to.equal(200)
     expect((await webhook({ ...eventOf('ann@example.com', 2), messageId: 'msg\u0000two' })).status).to.equal(200)
-    const db = new Database(file, { readonly: true })
+    const { db, prepare } = openSqlite(file, { readonly: true })
     try {
-      const rows = db.prepare('SELECT message_id FROM queue_entries ORDER BY id').all() as Array<{ message_id: string }>
+      const rows = prepare('SELECT message_id FROM queue_entries ORDER BY id').all() as Array<{ message_id: string }>
       expect(rows.map((row) => row.message_id)).to.deep.equal(['msg-1', 'msg\\u0000two'])
     } finally {
       db.close()
