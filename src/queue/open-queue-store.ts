@@ -20,8 +20,8 @@ export async function openQueueStore(url: string, options: QueueStoreOptions = {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase()
   if (scheme === 'sqlite') {
     const file = sqlitePath(url)
-    const { SqliteQueueStore } = await import('./sqlite-queue-store')
-    return new SqliteQueueStore(file, options)
+    const { ThreadedSqliteQueueStore } = await import('./threaded-sqlite-queue-store')
+    return ThreadedSqliteQueueStore.open(file, options)
   }
   if (scheme === 'postgres' || scheme === 'postgresql') {
     let parsed: URL

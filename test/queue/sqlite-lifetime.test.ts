@@ -49,4 +49,30 @@ describe('the SQLite queue store in a process that runs for long', () => {
     expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null })
     expect(stderr).to.contain('done')
   })
+
+  it('opens, uses and closes the store in its own thread, as the service does, many times, and exits cleanly', async function () {
+    this.timeout(120_000)
+    const dir = tempDir('queue-sqlite-lifetime-')
+    const script = `
+      require(${JSON.stringify(path.join(ROOT, 'src', 'swc-hook.js'))})
+      const path = require('node:path')
+      const { openQueueStore } = require(${JSON.stringify(path.join(ROOT, 'src', 'queue', 'open-queue-store.ts'))})
+      const { renderEntry } = require(${JSON.stringify(path.join(ROOT, 'src', 'koala', 'rendered-request.ts'))})
+      const entry = (n) => renderEntry({ endpoint: 'batch', person: { email: 'ann@example.com' }, kind: 'events', entry: { type: 'track', event: 'e' + n, message_id: 'm' + n } })
+      async function main() {
+        for (let round = 0; round < 30; round++) {
+          const store = await openQueueStore('sqlite:' + path.join(${JSON.stringify(dir)}, 'queue.db'), { soleDeliverer: true })
+          await store.append('acme', [entry(round), entry(round + 1)])
+          for (const person of await store.lease('run', { maxPeople: 4, maxPerKind: 30, leaseMs: 60000 })) {
+            await store.ack('run', person.entries.map((e) => e.id))
+          }
+          if ((await store.status()).depth !== 0) throw new Error('not delivered')
+          await store.close()
+        }
+      }
+      main().then(() => process.stderr.write('done\\n'), (error) => { console.error(error); process.exit(3) })`
+    const { code, signal, stderr } = await runNode(script)
+    expect({ code, signal }, stderr).to.deep.equal({ code: 0, signal: null })
+    expect(stderr).to.contain('done')
+  })
 })

@@ -3,6 +3,7 @@ import { hostname } from 'node:os'
 import path from 'node:path'
 import { openSqlite, type SqliteConnection } from '../../src/queue/sqlite-connection'
 import { SqliteQueueStore } from '../../src/queue/sqlite-queue-store'
+import { ThreadedSqliteQueueStore } from '../../src/queue/threaded-sqlite-queue-store'
 import { tempDir } from '../support/temp-dir'
 import { trackOf } from './queue-fixtures'
 import { describeQueueStoreContract } from './queue-store-contract'
@@ -10,6 +11,10 @@ import { describeQueueStoreContract } from './queue-store-contract'
 describe('the SQLite queue store', () => {
   describe('keeps the QueueStore contract', () => {
     describeQueueStoreContract(async (options) => new SqliteQueueStore(path.join(tempDir('queue-sqlite-'), 'queue.db'), options))
+  })
+
+  describe('keeps the QueueStore contract in a thread of its own, as the service runs it', () => {
+    describeQueueStoreContract((options) => ThreadedSqliteQueueStore.open(path.join(tempDir('queue-sqlite-'), 'queue.db'), options))
   })
 
   const stores: SqliteQueueStore[] = []
