@@ -23,6 +23,11 @@ export type DelivererDeps = {
   client: KoalaClient
   /** Where a workspace's requests go; undefined when this replica does not serve it (its entries wait). */
   targetOf(workspace: string): KoalaTarget | undefined
+  /**
+   * The workspaces this replica serves (has a mapping for), read at each lease: it leases only
+   * theirs, and leaves the others' people to a replica that serves them. All when absent.
+   */
+  servedWorkspaces?(): readonly string[]
   /** Requests in flight at once (across people), each one's budget (the client's retries included) and retries. */
   policy: DeliveryPolicy
   /** How long a person's oldest entry waits for more of the same person (QUEUE_LINGER_MS). */
@@ -130,7 +135,8 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
 
   async function leaseAndSend(room: number): Promise<void> {
     // No `now`: the store times leases by its own clock (PostgreSQL's, shared by every replica).
-    const leased = await store.lease(owner, { maxPeople: room, maxPerKind: MAX_ENTRIES_PER_KIND, leaseMs: deps.leaseMs, lingerMs: deps.lingerMs })
+    const workspaces = deps.servedWorkspaces?.()
+    const leased = await store.lease(owner, { maxPeople: room, maxPerKind: MAX_ENTRIES_PER_KIND, leaseMs: deps.leaseMs, lingerMs: deps.lingerMs, workspaces })
     moreDue = leased.length === room
     for (const person of leased) {
       outstanding++
@@ -156,8 +162,8 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     const who = { workspace, key: person.key }
     const target = deps.targetOf(workspace)
     if (target === undefined) {
-      if (unserved.due(workspace)) logger.error({ workspace, entries: entries.length }, `queue: workspace ${workspace} has entries but no mapping here; they wait (and expire after QUEUE_MAX_AGE)`)
-      await store.retryLater(owner, ids, now() + probeMs, 'workspace not served', who)
+      // Its mapping went between the lease and now (a reload); the next lease leaves it to those that serve it.
+      await store.retryLater(owner, ids, now(), 'workspace not served', who)
       return
     }
     const result = await deps.client.send(renderLeasedRequest(entries, MAX_ENTRIES_PER_KIND), target, { deadline: now() + policy.budgetMs })
@@ -197,7 +203,15 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
   async function sweep(): Promise<void> {
     const swept = await store.sweepExpired(deps.maxAgeMs)
     if (swept > 0) logger.error({ entries: swept, maxAgeMs: deps.maxAgeMs }, 'queue: entries waited longer than QUEUE_MAX_AGE; they are in the dead letters')
-    pauses.adopt(await store.status())
+    const status = await store.status()
+    pauses.adopt(status)
+    const served = deps.servedWorkspaces?.()
+    if (served === undefined) return
+    for (const { workspace, depth } of status.workspaces) {
+      if (depth > 0 && !served.includes(workspace) && unserved.due(workspace)) {
+        logger.error({ workspace, entries: depth }, `queue: workspace ${workspace} has entries but no mapping here; another replica that has one sends them, else they wait (and expire after QUEUE_MAX_AGE)`)
+      }
+    }
   }
   const sweepSafely = () => void sweep().catch((error: unknown) => logger.error({ err: summary(error) }, 'queue: the sweep of expired entries failed; trying again later'))
 

@@ -141,13 +141,14 @@ export class PostgresQueueStore implements QueueStore {
          SELECT workspace, who, owner AS previous FROM ${this.t.people} p CROSS JOIN clock
          WHERE next_attempt_at <= clock.now AND (owner IS NULL OR expires_at <= clock.now)
            AND NOT EXISTS (SELECT 1 FROM ${this.t.paused} z WHERE z.workspace = p.workspace)
+           AND ($7::text[] IS NULL OR p.workspace = ANY($7::text[]))
            AND ((SELECT enqueued_at FROM ${this.t.entries} f WHERE f.id = p.first_id) <= clock.now - $5
              OR EXISTS (SELECT 1 FROM ${this.t.entries} e WHERE e.workspace = p.workspace AND e.who = p.who GROUP BY e.kind HAVING COUNT(*) >= $6))
          ORDER BY first_id LIMIT $2 FOR UPDATE OF p SKIP LOCKED)
        UPDATE ${this.t.people} p SET owner = $3, expires_at = (SELECT now FROM clock) + $4 FROM picked
        WHERE p.workspace = picked.workspace AND p.who = picked.who
        RETURNING p.workspace, p.who, p.first_id, p.expires_at, picked.previous`,
-      [options.now ?? this.clock(), options.maxPeople, owner, options.leaseMs, options.lingerMs ?? 0, options.maxPerKind]
+      [options.now ?? this.clock(), options.maxPeople, owner, options.leaseMs, options.lingerMs ?? 0, options.maxPerKind, options.workspaces ?? null]
     )
     if (claimed.length === 0) return []
     claimed.sort((a, b) => Number(a.first_id) - Number(b.first_id))

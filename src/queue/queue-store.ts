@@ -110,6 +110,11 @@ export type LeaseOptions = {
    * the request. 0 by default.
    */
   lingerMs?: number
+  /**
+   * Only these workspaces' people (the ones this replica has a mapping for); all by default.
+   * A replica never leases what it cannot send: another replica that serves it sends it.
+   */
+  workspaces?: readonly string[]
   /** The time to lease at (epoch ms); the store's clock by default. */
   now?: number
 }

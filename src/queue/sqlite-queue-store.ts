@@ -123,6 +123,7 @@ export class SqliteQueueStore implements QueueStore {
       SELECT workspace, who, owner FROM queue_people p
       WHERE next_attempt_at <= @now AND (owner IS NULL OR expires_at <= @now)
         AND NOT EXISTS (SELECT 1 FROM queue_paused z WHERE z.workspace = p.workspace)
+        AND (@workspaces IS NULL OR workspace IN (SELECT value FROM json_each(@workspaces)))
         AND ${LINGERED}
       ORDER BY first_id LIMIT @limit`)
     const take = this.prepare('UPDATE queue_people SET owner = ?, expires_at = ? WHERE workspace = ? AND who = ?')
@@ -133,7 +134,7 @@ export class SqliteQueueStore implements QueueStore {
         beatSoleDelivery(this.prepare, now)
         this.lastBeat = now
       }
-      for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind }) as Array<Person & { owner: string | null }>) {
+      for (const person of due.all({ now, limit: options.maxPeople, lingeredBefore: now - (options.lingerMs ?? 0), full: options.maxPerKind, workspaces: jsonOrNull(options.workspaces) }) as Array<Person & { owner: string | null }>) {
         const rows = oldest.all(person.workspace, person.who, options.maxPerKind * KINDS_PER_REQUEST) as QueuedEntryRow[]
         if (rows.length === 0) {
           this.prepare('DELETE FROM queue_people WHERE workspace = ? AND who = ?').run(person.workspace, person.who)
@@ -282,4 +283,9 @@ export class SqliteQueueStore implements QueueStore {
     const bytes = gone.reduce((sum, row) => sum + row.bytes, 0)
     this.prepare('UPDATE queue_totals SET entries = entries - ?, bytes = bytes - ?').run(gone.length, bytes)
   }
+}
+
+/** A list as one JSON parameter, or null for "no list" (every workspace). */
+function jsonOrNull(list: readonly string[] | undefined): string | null {
+  return list === undefined ? null : JSON.stringify(list)
 }

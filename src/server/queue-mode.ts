@@ -55,6 +55,7 @@ export async function startQueueMode(deps: QueueModeDeps): Promise<QueueMode> {
     store,
     client: deps.client,
     targetOf: (workspace) => deps.registry.get(workspace)?.koala,
+    servedWorkspaces: () => deps.registry.names(),
     policy: deliveryPolicies(config).queue,
     lingerMs: config.queueLingerMs,
     maxAgeMs: config.queueMaxAgeMs,

@@ -187,6 +187,45 @@ describe('the deliverer', function () {
     expect(logs.text).to.contain('waited longer than QUEUE_MAX_AGE')
   })
 
+  it('leases only the workspaces it serves: another replica that serves the rest sends them at once, and the lack is logged', async () => {
+    koala(200, { ok: true }, {}, 2)
+    // replica-1 has a mapping for acme only (a rolling change: globex's is not there yet).
+    start({ servedWorkspaces: () => ['acme'], sweepIntervalMs: 1_000 })
+    await store.append('acme', [trackOf(ANN, 1)])
+    await store.append('globex', [trackOf('bob@example.com', 2)])
+    clock.advance(LINGER_MS + 1)
+    await until(() => settled.length === 1, { what: 'acme delivered' })
+    clock.advance(1_000)
+    await until(() => logs.text.includes('workspace globex has entries but no mapping here'), { what: 'the unserved workspace logged' })
+    expect(settled.map((request) => request.workspace)).to.deep.equal(['acme'])
+    const globex = (await store.status()).workspaces.find((w) => w.workspace === 'globex')
+    expect(globex?.depth, 'globex waits, untouched').to.equal(1)
+
+    // replica-2 serves globex: it is due now, not pushed back a minute by replica-1.
+    const second = startDeliverer({
+      store,
+      client: createKoalaClient({ koalaMaxSockets: 4, koalaTimeoutMs: 2_000, koalaBackoffBaseMs: 10, koalaBackoffMaxMs: 50 }, { maxRetries: 0 }, {}, { now: clock.now, setTimer: clock.setTimer, sleep: clock.sleep }),
+      targetOf: () => TARGET,
+      servedWorkspaces: () => ['globex'],
+      policy: { concurrency: 4, budgetMs: 10_000, maxRetries: 0 },
+      lingerMs: LINGER_MS,
+      maxAgeMs: 7 * 24 * 3600_000,
+      leaseMs: 60_000,
+      owner: 'replica-2',
+      logger: pino({ level: 'info' }, new LogCapture()),
+      now: clock.now,
+      setTimer: clock.setTimer,
+      onRequest: (info) => settled.push(info)
+    })
+    try {
+      await until(() => settled.length === 2, { what: 'globex delivered by replica-2' })
+      expect(settled[1]).to.include({ workspace: 'globex', action: 'ack' })
+      expect(received[1].email).to.equal('bob@example.com')
+    } finally {
+      await second.stop()
+    }
+  })
+
   it('stops only once the request in flight has settled', async () => {
     const held = heldReply(200)
     nock(KOALA).post(BATCH).reply(held.reply)

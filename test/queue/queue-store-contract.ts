@@ -172,6 +172,15 @@ export function describeQueueStoreContract(open: OpenStore): void {
     expect(await store.lease('a', LEASE)).to.have.length(1)
   })
 
+  it('leases only the workspaces named, when a list is given: the others\' people stay due for another owner', async () => {
+    const store = await fresh()
+    await store.append('acme', [trackOf(ANN, 1)])
+    await store.append('globex', [trackOf(BOB, 2)])
+    expect(await store.lease('a', { ...LEASE, workspaces: [] })).to.deep.equal([])
+    expect((await store.lease('a', { ...LEASE, workspaces: ['acme', 'initech'] })).map((p) => p.workspace)).to.deep.equal(['acme'])
+    expect((await store.lease('b', LEASE)).map((p) => p.workspace)).to.deep.equal(['globex'])
+  })
+
   it('sweeps entries past the maximum age to the dead letters, but not a leased person\'s', async () => {
     const store = await fresh()
     await store.append('acme', [trackOf(ANN, 1)])
