@@ -163,7 +163,7 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     const target = deps.targetOf(workspace)
     if (target === undefined) {
       // Its mapping went between the lease and now (a reload); the next lease leaves it to those that serve it.
-      await store.retryLater(owner, ids, now(), 'workspace not served', who)
+      await store.retryLater(owner, ids, 0, 'workspace not served', who)
       return
     }
     const result = await deps.client.send(renderLeasedRequest(entries, MAX_ENTRIES_PER_KIND), target, { deadline: now() + policy.budgetMs })
@@ -175,7 +175,7 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     } else if (settlement.action === 'retry') {
       const attempts = 1 + Math.max(...entries.map((entry) => entry.attempts))
       const delayMs = queueRetryDelay(attempts, settlement.retryAfterMs, random)
-      await persist(() => store.retryLater(owner, ids, now() + delayMs, settlement.reason, who))
+      await persist(() => store.retryLater(owner, ids, delayMs, settlement.reason, who))
       logger.warn({ workspace, entries: entries.length, attempts, retryInMs: delayMs, reason: settlement.reason }, 'queue: Koala unavailable; the request waits and is sent again')
     } else if (settlement.action === 'dead') {
       await persist(() => store.deadLetter(owner, ids, settlement.reason, who))
@@ -183,7 +183,7 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     } else {
       await persist(() => pauses.pause(workspace, settlement.status, settlement.reason))
       // Due at once, but the workspace is paused: they go with the first request after the probe.
-      await persist(() => store.retryLater(owner, ids, now(), settlement.reason, who))
+      await persist(() => store.retryLater(owner, ids, 0, settlement.reason, who))
     }
     deps.onRequest?.({ workspace, entries: entries.length, action: settlement.action, takenOver: person.takenOver })
   }

@@ -186,15 +186,15 @@ export class PostgresQueueStore implements QueueStore {
     })
   }
 
-  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
+  async retryLater(owner: string, ids: readonly number[], delayMs: number, reason: string, person?: PersonKey): Promise<void> {
     await writeHoldingTotals(this.pool, this.t, 'a retry', async (client) => {
       await client.query(`UPDATE ${this.t.entries} SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1::bigint[])`, [ids, reason])
       // A stale owner (its lease taken over) does not delay the new owner's person.
       await client.query(
-        `UPDATE ${this.t.people} p SET next_attempt_at = $2, owner = NULL, expires_at = NULL
+        `UPDATE ${this.t.people} p SET next_attempt_at = ${clockAt(4)} + $2, owner = NULL, expires_at = NULL
          FROM (SELECT DISTINCT workspace, who FROM ${this.t.entries} WHERE id = ANY($1::bigint[])) x
          WHERE p.workspace = x.workspace AND p.who = x.who AND (p.owner = $3 OR p.owner IS NULL)`,
-        [ids, atMs, owner]
+        [ids, delayMs, owner, this.clock()]
       )
       if (person !== undefined) await endLease(client, this.t, owner, person)
     })

@@ -36,10 +36,12 @@ export interface QueueStore {
   ack(owner: string, ids: readonly number[], person?: PersonKey): Promise<void>
 
   /**
-   * Puts entries back to be tried again at `atMs` (epoch ms), counting the attempt and its
-   * reason; their person's later entries wait behind them, so order is kept. `person` as for ack.
+   * Puts entries back to be tried again `delayMs` from now by the store's clock (the
+   * database's, for PostgreSQL: the one every replica's leases and linger go by), counting the
+   * attempt and its reason; their person's later entries wait behind them, so order is kept.
+   * `person` as for ack.
    */
-  retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void>
+  retryLater(owner: string, ids: readonly number[], delayMs: number, reason: string, person?: PersonKey): Promise<void>
 
   /** Moves entries Koala refused for good to the dead letters, with its answer as `reason`. `person` as for ack. */
   deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void>

@@ -157,7 +157,8 @@ export class SqliteQueueStore implements QueueStore {
     })
   }
 
-  async retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
+  async retryLater(owner: string, ids: readonly number[], delayMs: number, reason: string, person?: PersonKey): Promise<void> {
+    const atMs = this.settings.now() + delayMs
     this.write('a retry', () => {
       const people = this.peopleOf(ids)
       this.prepare(`UPDATE queue_entries SET attempts = attempts + 1, last_error = @reason WHERE id IN (${IDS})`).run({ ids: JSON.stringify(ids), reason })

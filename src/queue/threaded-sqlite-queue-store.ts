@@ -61,8 +61,8 @@ export class ThreadedSqliteQueueStore implements QueueStore {
   ack(owner: string, ids: readonly number[], person?: PersonKey): Promise<void> {
     return this.call('ack', owner, ids, person)
   }
-  retryLater(owner: string, ids: readonly number[], atMs: number, reason: string, person?: PersonKey): Promise<void> {
-    return this.call('retryLater', owner, ids, atMs, reason, person)
+  retryLater(owner: string, ids: readonly number[], delayMs: number, reason: string, person?: PersonKey): Promise<void> {
+    return this.call('retryLater', owner, ids, delayMs, reason, person)
   }
   deadLetter(owner: string, ids: readonly number[], reason: string, person?: PersonKey): Promise<void> {
     return this.call('deadLetter', owner, ids, reason, person)

@@ -52,6 +52,19 @@ describe('the PostgreSQL queue store', () => {
     expect((await store.status()).depth).to.equal(1)
   })
 
+  it('times a retry by the database\'s clock, as it times leases and linger, not by the replica\'s', async () => {
+    const schema = freshSchema()
+    const store = await open({ schema }) // no clock given: the database's
+    await store.append('acme', [trackOf('ann@example.com', 1)])
+    const [leased] = await store.lease('a', { maxPeople: 1, maxPerKind: 30, leaseMs: 60_000 })
+    const dbNow = async () => Number((await runSql<{ now: string }>('SELECT (extract(epoch from now()) * 1000)::bigint AS now'))[0].now)
+    const before = await dbNow()
+    await store.retryLater('a', leased.entries.map((entry) => entry.id), 90_000, 'Koala answered 503')
+    const after = await dbNow()
+    const [{ next_attempt_at: at }] = await runSql<{ next_attempt_at: string }>(`SELECT next_attempt_at FROM "${schema}".queue_people`)
+    expect(Number(at)).to.be.within(before + 90_000, after + 90_000)
+  })
+
   it('refuses to open on a database it cannot reach with CONFIG_INVALID, without the password', async () => {
     const error = await PostgresQueueStore.open('postgres://postgres:hunter2secret@127.0.0.1:1/test').catch((reason: unknown) => reason)
     expect(error).to.be.instanceOf(AdapterError)

@@ -11,12 +11,12 @@ export function freshSchemaName(): string {
   return `queue_test_${process.pid}_${randomBytes(4).toString('hex')}`
 }
 
-/** Runs SQL on the test database from a connection of its own (the test's hand on the tables, not the store's). */
-export async function runSql(sql: string): Promise<void> {
+/** Runs SQL on the test database from a connection of its own (the test's hand on the tables, not the store's); resolves its rows. */
+export async function runSql<Row = Record<string, unknown>>(sql: string): Promise<Row[]> {
   const client = new Client({ connectionString: TEST_DATABASE_URL })
   await client.connect()
   try {
-    await client.query(sql)
+    return (await client.query(sql)).rows as Row[]
   } finally {
     await client.end()
   }

@@ -81,7 +81,7 @@ export function describeQueueStoreContract(open: OpenStore): void {
     expect(taken.takenOver).to.equal(true)
     expect(taken.entries.map((entry) => entry.id)).to.deep.equal(held.entries.map((entry) => entry.id))
     expect(store.counters.takeovers).to.equal(1)
-    await store.retryLater('a', [held.entries[0].id], 5_000_000, 'stale')
+    await store.retryLater('a', [held.entries[0].id], 4_000_000, 'stale')
     await store.append('acme', [trackOf(ANN, 3)])
     expect(await store.lease('c', { ...LEASE, now: 1_000_200 }), 'b still holds ann').to.deep.equal([])
     await store.ack('b', taken.entries.map((entry) => entry.id))
@@ -106,7 +106,7 @@ export function describeQueueStoreContract(open: OpenStore): void {
     const [again] = await store.lease('d', { ...oneEach, now: 1_000_300 })
     await store.append('acme', [trackOf(ANN, 4)])
     await store.ack('e', again.entries.map((entry) => entry.id))
-    await store.retryLater('d', again.entries.map((entry) => entry.id), 9_000_000, 'stale', { workspace: again.workspace, key: again.key })
+    await store.retryLater('d', again.entries.map((entry) => entry.id), 8_000_000, 'stale', { workspace: again.workspace, key: again.key })
     expect(eventNames((await store.lease('f', { ...oneEach, now: 1_000_400 }))[0]?.entries ?? [])).to.deep.equal(['e4'])
   })
 
@@ -132,7 +132,7 @@ export function describeQueueStoreContract(open: OpenStore): void {
     const leased = await store.lease('a', LEASE)
     await store.append('acme', [trackOf(ANN, 3)])
     const ann = leased.find((person) => person.key === trackOf(ANN, 0).key)!
-    await store.retryLater('a', ann.entries.map((entry) => entry.id), 1_005_000, 'Koala answered 503')
+    await store.retryLater('a', ann.entries.map((entry) => entry.id), 5_000, 'Koala answered 503')
     await store.ack('a', leased.find((person) => person !== ann)!.entries.map((entry) => entry.id))
     expect(await store.lease('a', { ...LEASE, now: 1_004_999 })).to.deep.equal([])
     const [again] = await store.lease('a', { ...LEASE, now: 1_005_000 })
