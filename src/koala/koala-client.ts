@@ -274,7 +274,8 @@ function unavailable(endpoint: string, last: Outcome, attempts: number, why: str
 /** setTimeout fires at once (with a warning) beyond 2^31-1 ms, which a long Retry-After without a deadline could ask for. */
 const MAX_TIMER_MS = 2 ** 31 - 1
 
-function realTimer(fire: () => void, ms: number): () => void {
+/** The SetTimer of real time (setTimeout), for whoever is not handed a test's. */
+export function realTimer(fire: () => void, ms: number): () => void {
   const timer = setTimeout(fire, ms)
   return () => clearTimeout(timer)
 }

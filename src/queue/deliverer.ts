@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { DeliveryPolicy } from '../config'
-import type { KoalaClient, KoalaTarget, SetTimer } from '../koala/koala-client'
+import { realTimer, type KoalaClient, type KoalaTarget, type SetTimer } from '../koala/koala-client'
 import { MAX_ENTRIES_PER_KIND } from '../koala/request-schema'
 import { DeliveryQueue } from '../pipeline/delivery-queue'
 import { renderLeasedRequest } from './leased-request'
@@ -253,9 +253,4 @@ function isFull(person: LeasedPerson): boolean {
 function summary(error: unknown): { code?: string; message: string } {
   const code = (error as { code?: unknown } | null)?.code
   return { ...(typeof code === 'string' ? { code } : {}), message: error instanceof Error ? error.message : String(error) }
-}
-
-function realTimer(fire: () => void, ms: number): () => void {
-  const timer = setTimeout(fire, ms)
-  return () => clearTimeout(timer)
 }

@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express'
 import type { Logger } from 'pino'
 import type { DeliveryPolicy, ServiceConfig } from '../config'
-import type { KoalaClient } from '../koala/koala-client'
+import type { KoalaClient, SetTimer } from '../koala/koala-client'
 import type { WorkspaceRegistry } from '../workspace/workspace-registry'
 import type { ServedWorkspace } from './door-policy'
 import { WriteKeyIndex } from './write-key-index'
@@ -40,8 +40,9 @@ export type AppDeps = {
   logger: Logger
   health: WorkspaceHealth
   delivered: DeliveredMemory
-  /** The clock request budgets run on (tests inject one). */
+  /** The clock and timer request budgets run on (tests inject them). */
   now: () => number
+  setTimer: SetTimer
   /** Queue mode: the doors store the events and answer; unset: direct mode, they deliver before answering. */
   queue?: Pick<QueueMode, 'store' | 'wake' | 'status'>
 }
@@ -64,7 +65,7 @@ export function createApp(deps: AppDeps): express.Express {
   const handleEvents: HandleEvents =
     queue === undefined
       ? (events, workspace, door, deadline, logger) => deliverEvents(events, workspace, door, deadline, { ...delivery, logger })
-      : (events, workspace, door, _deadline, logger) => enqueueEvents(events, workspace, door, { store: queue.store, wake: queue.wake, metrics, logger })
+      : (events, workspace, door, deadline, logger) => enqueueEvents(events, workspace, door, deadline, { store: queue.store, wake: queue.wake, metrics, logger, now: deps.now, setTimer: deps.setTimer })
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true })

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino'
 import { AdapterError, type ErrorCode } from '../errors'
+import type { SetTimer } from '../koala/koala-client'
 import { renderEntry } from '../koala/rendered-request'
 import { mapEvents, type ReceivedEvent } from '../pipeline/map-events'
 import { QUEUE_WRITE_FAILED_ANSWER } from '../queue/queue-errors'
@@ -16,6 +17,9 @@ export type EnqueueDeps = {
   logger: Logger
   /** Tells the deliverer entries were stored. */
   wake: () => void
+  /** The clock and timer the request's budget runs on (tests inject them). */
+  now: () => number
+  setTimer: SetTimer
 }
 
 /**
@@ -26,6 +30,31 @@ export type EnqueueDeps = {
 export const QUEUE_REFUSED_RETRY_AFTER_SEC = 30
 
 const MAX_LISTED = 100
+
+/**
+ * The append, or QUEUE_WRITE_FAILED once the request's budget (REQUEST_BUDGET_MS) is spent: a
+ * database stuck on a lock must not hold the sender past its own timeout (Segment's is 5 s),
+ * and a 503 makes it send again. The append may still commit after; its events then arrive
+ * twice, with the same message_id, which Koala deduplicates.
+ */
+function withinBudget<T>(append: Promise<T>, deadline: number, deps: Pick<EnqueueDeps, 'now' | 'setTimer'>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const cancel = deps.setTimer(
+      () => reject(new AdapterError('QUEUE_WRITE_FAILED', 'the queue store did not commit within the request budget (REQUEST_BUDGET_MS); the sender will send the request again')),
+      Math.max(0, deadline - deps.now())
+    )
+    append.then(
+      (value) => {
+        cancel()
+        resolve(value)
+      },
+      (error: unknown) => {
+        cancel()
+        reject(error)
+      }
+    )
+  })
+}
 
 /**
  * The message_id as the store keeps it: PostgreSQL refuses a NUL in text (22021), so each
@@ -43,7 +72,7 @@ export function storableMessageId(messageId: string): string {
  * stored. A store that refuses (QUEUE_FULL, QUEUE_WRITE_FAILED) stored nothing: 503 with
  * Retry-After, and the sender sends the whole request again.
  */
-export async function enqueueEvents(events: readonly ReceivedEvent[], workspace: Workspace, door: string, deps: EnqueueDeps): Promise<DoorAnswer> {
+export async function enqueueEvents(events: readonly ReceivedEvent[], workspace: Workspace, door: string, deadline: number, deps: EnqueueDeps): Promise<DoorAnswer> {
   const { metrics } = deps
   const name = workspace.name
   metrics.eventsReceived.inc({ door, workspace: name }, events.length)
@@ -59,7 +88,7 @@ export async function enqueueEvents(events: readonly ReceivedEvent[], workspace:
   }
   const log = { workspace: name, door, events: events.length, entries: entries.length, reasons }
   try {
-    await deps.store.append(name, entries)
+    await withinBudget(deps.store.append(name, entries), deadline, deps)
   } catch (error) {
     if (!(error instanceof AdapterError) || (error.code !== 'QUEUE_FULL' && error.code !== 'QUEUE_WRITE_FAILED')) throw error
     deps.logger.error({ ...log, code: error.code, error: error.message }, 'queue refused the request; the sender will send it again')

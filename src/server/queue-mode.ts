@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { hostname } from 'node:os'
 import type { Logger } from 'pino'
 import { deliveryPolicies, type ServiceConfig } from '../config'
-import type { KoalaClient, SetTimer } from '../koala/koala-client'
+import { realTimer, type KoalaClient, type SetTimer } from '../koala/koala-client'
 import { startDeliverer } from '../queue/deliverer'
 import { openQueueStore } from '../queue/open-queue-store'
 import type { QueueStatus, QueueStore } from '../queue/queue-store'
@@ -114,9 +114,4 @@ export async function startQueueMode(deps: QueueModeDeps): Promise<QueueMode> {
       await store.close()
     }
   }
-}
-
-function realTimer(fire: () => void, ms: number): () => void {
-  const timer = setTimeout(fire, ms)
-  return () => clearTimeout(timer)
 }

@@ -4,7 +4,7 @@ import type { DestinationStream, Logger } from 'pino'
 import { existsSync, statSync } from 'node:fs'
 import { deliveryPolicies, loadConfig, type ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import { createKoalaClient, type KoalaClient, type SetTimer } from '../koala/koala-client'
+import { createKoalaClient, realTimer, type KoalaClient, type SetTimer } from '../koala/koala-client'
 import { loadMappingFile } from '../mapping/load-mapping'
 import { koalaKeyIsSet } from '../workspace/resolve-workspace'
 import { defaultMappingFile, WorkspaceRegistry } from '../workspace/workspace-registry'
@@ -143,7 +143,7 @@ export async function startService(options: ServiceOptions): Promise<RunningServ
           throw error
         })
   const delivered = new DeliveredMemory(config.deliveredMemoryIds, now)
-  const app = createApp({ config, policy, registry, client, metrics, logger, health, delivered, now, queue })
+  const app = createApp({ config, policy, registry, client, metrics, logger, health, delivered, now, setTimer: options.setTimer ?? realTimer, queue })
   // A public webhook receiver: slow or idle clients must not hold sockets for long.
   // Node checks those timeouts every `connectionsCheckingInterval` (30 s by default),
   // too coarse for a 10 s headers timeout.

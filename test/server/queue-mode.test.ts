@@ -146,6 +146,31 @@ describe('queue mode at the doors', function () {
     expect((await store().status()).depth).to.equal(0)
   })
 
+  it('answers 503 once the request budget is spent while the store waits on a lock, instead of holding the sender', async () => {
+    await start()
+    // Another writer holds the file's write lock: the store's commit waits for it (busy_timeout).
+    const { db: other } = openSqlite(file)
+    other.exec('BEGIN IMMEDIATE')
+    let released = false
+    try {
+      const answering = webhook(eventOf('ann@example.com', 1))
+      await until(() => clock.pendingTimers().includes(3_500), { what: 'the door waiting on the append, its REQUEST_BUDGET_MS (3.5 s) armed' })
+      clock.advance(3_500)
+      const answer = await answering
+      expect(answer.status).to.equal(503)
+      expect(answer.headers.get('retry-after')).to.equal('30')
+      expect(answer.body).to.deep.equal({ error: 'the queue store could not store the request; send it again later', code: 'QUEUE_WRITE_FAILED' })
+      expect(service.logs.text).to.contain('did not commit within the request budget')
+      other.exec('COMMIT')
+      released = true
+    } finally {
+      if (!released) other.exec('ROLLBACK')
+      other.close()
+    }
+    // The append went on once the lock was free: Segment's resend of it will carry the same messageId.
+    await until(async () => (await store().status()).depth === 1, { what: 'the late append committed' })
+  })
+
   it('stores a messageId\'s NUL as the text \\u0000, which PostgreSQL also takes', async () => {
     await start()
     expect((await webhook(eventOf('ann@example.com', 1))).status).to.equal(200)
