@@ -276,7 +276,7 @@ const MAX_TIMER_MS = 2 ** 31 - 1
 
 /** The SetTimer of real time (setTimeout), for whoever is not handed a test's. */
 export function realTimer(fire: () => void, ms: number): () => void {
-  const timer = setTimeout(fire, ms)
+  const timer = setTimeout(fire, Math.min(ms, MAX_TIMER_MS))
   return () => clearTimeout(timer)
 }
 

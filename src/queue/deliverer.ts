@@ -162,8 +162,13 @@ export function startDeliverer(deps: DelivererDeps): Deliverer {
     const who = { workspace, key: person.key }
     const target = deps.targetOf(workspace)
     if (target === undefined) {
-      // Its mapping went between the lease and now (a reload); the next lease leaves it to those that serve it.
-      await store.retryLater(owner, ids, 0, 'workspace not served', who)
+      if (deps.servedWorkspaces !== undefined) {
+        // Its mapping went between the lease and now (a reload); the next lease leaves it to those that serve it.
+        await store.retryLater(owner, ids, 0, 'workspace not served', who)
+        return
+      }
+      if (unserved.due(workspace)) logger.error({ workspace, entries: entries.length }, `queue: workspace ${workspace} has entries but no mapping here; they wait (and expire after QUEUE_MAX_AGE)`)
+      await store.retryLater(owner, ids, probeMs, 'workspace not served', who)
       return
     }
     const result = await deps.client.send(renderLeasedRequest(entries, MAX_ENTRIES_PER_KIND), target, { deadline: now() + policy.budgetMs })

@@ -53,7 +53,12 @@ export const QueueStoreOptions = z.object({
    * The clock of enqueue times, leases and ages (epoch ms); tests hand in a fake one.
    * PostgreSQL uses the database's clock unless one is given, so replicas agree on leases.
    */
-  now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now)
+  now: z.custom<() => number>((value) => typeof value === 'function').default(() => Date.now),
+  /**
+   * SQLite, as the service runs it (in a thread of its own): told when that thread died. What
+   * waited on it failed (a door answered 503); the next call a second later starts a new one.
+   */
+  onThreadFailure: z.custom<(message: string) => void>((value) => typeof value === 'function').optional()
 })
 export type QueueStoreOptions = z.input<typeof QueueStoreOptions>
 export type QueueStoreSettings = z.output<typeof QueueStoreOptions>

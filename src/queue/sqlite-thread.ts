@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads'
 import { AdapterError } from '../errors'
+import { queueWriteFailed } from './queue-errors'
 import { SqliteQueueStore } from './sqlite-queue-store'
 import type { SqliteThreadSetup, StoreAnswer, StoreCall, ThreadError } from './sqlite-thread-messages'
 
@@ -9,11 +10,11 @@ import type { SqliteThreadSetup, StoreAnswer, StoreCall, ThreadError } from './s
  * this thread and not the one answering HTTP.
  */
 export function serveSqliteThread(port: MessagePort, setup: SqliteThreadSetup): void {
-  let callTime = Date.now()
-  const now = setup.clockPerCall ? () => callTime : Date.now
+  let callTime = setup.clockStart ?? Date.now()
+  const now = setup.clockStart === undefined ? Date.now : () => callTime
   let store: SqliteQueueStore
   try {
-    store = new SqliteQueueStore(setup.file, { ...optionsOf(setup), now })
+    store = new SqliteQueueStore(setup.file, { ...setup.options, now })
   } catch (error) {
     port.postMessage({ id: 0, counters: { commits: 0, appends: 0, takeovers: 0 }, error: threadError(error) } satisfies StoreAnswer)
     return
@@ -22,24 +23,26 @@ export function serveSqliteThread(port: MessagePort, setup: SqliteThreadSetup): 
   port.on('message', (call: StoreCall) => {
     if (call.now !== undefined) callTime = call.now
     const method = store[call.method] as (...args: unknown[]) => Promise<unknown>
-    method.apply(store, call.args).then(
+    let result: Promise<unknown>
+    try {
+      result = method.apply(store, call.args)
+    } catch (error) {
+      result = Promise.reject(error)
+    }
+    result.then(
       (value) => port.postMessage({ id: call.id, counters: store.counters, value } satisfies StoreAnswer),
       (error: unknown) => port.postMessage({ id: call.id, counters: store.counters, error: threadError(error) } satisfies StoreAnswer)
     )
   })
 }
 
-function optionsOf(setup: SqliteThreadSetup) {
-  const { maxEntries, maxBytes, groupWindowMs, soleDeliverer } = setup
-  return { maxEntries, maxBytes, groupWindowMs, soleDeliverer }
-}
-
+/**
+ * An error as it crosses back. What is not an AdapterError is a failure of the driver or the
+ * file: QUEUE_WRITE_FAILED (the door's 503; the sender sends again) with the driver's code and
+ * message, never its stack, which names our paths and would reach the answer.
+ */
 function threadError(error: unknown): ThreadError {
-  if (!(error instanceof Error)) return { message: String(error) }
-  const causeCode = (error.cause as { code?: unknown } | undefined)?.code
-  return {
-    code: error instanceof AdapterError ? error.code : undefined,
-    message: error instanceof AdapterError ? error.message : (error.stack ?? error.message),
-    causeCode: typeof causeCode === 'string' ? causeCode : undefined
-  }
+  const known = error instanceof AdapterError ? error : queueWriteFailed('a queue operation', error)
+  const causeCode = (known.cause as { code?: unknown } | undefined)?.code
+  return { code: known.code, message: known.message, causeCode: typeof causeCode === 'string' ? causeCode : undefined }
 }

@@ -45,7 +45,11 @@ export async function startQueueMode(deps: QueueModeDeps): Promise<QueueMode> {
   const setTimer = deps.setTimer ?? realTimer
   // One process delivers from a SQLite file: what it finds leased at start, a killed run left.
   // The store keeps its own clock (PostgreSQL's, one for every replica) unless a test fakes time.
-  const options: QueueStoreOptions = { soleDeliverer: true, ...(deps.storeClock === undefined ? {} : { now: deps.storeClock }) }
+  const options: QueueStoreOptions = {
+    soleDeliverer: true,
+    ...(deps.storeClock === undefined ? {} : { now: deps.storeClock }),
+    onThreadFailure: (message) => logger.error({ err: { message } }, 'queue: the SQLite store thread died; requests waiting on it were answered 503, and the next one a second later starts it again')
+  }
   if (config.queueMaxEntries !== undefined) options.maxEntries = config.queueMaxEntries
   if (config.queueMaxBytes !== undefined) options.maxBytes = config.queueMaxBytes
   const store = await openQueueStore(deps.url, options)
