@@ -1,4 +1,5 @@
-import express, { type NextFunction, type Request, type Response } from 'express'
+import type { IncomingMessage } from 'node:http'
+import getRawBody from 'raw-body'
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import type { ServiceConfig } from '../config'
@@ -27,30 +28,19 @@ export type ReceivedBody = { bytes: Buffer; encoding: Encoding }
 export type DecodedBody = { raw: Buffer; json: unknown }
 
 /**
- * The body middleware of the doors: JSON in UTF-8 only, read as it arrived (up to
- * `maxBodyBytes`), without inflating it; the door inflates with `inflateBody`, which
- * applies the same limit after inflation (so a gzip bomb stops at the limit).
+ * Reads a door's request body: JSON in UTF-8 only, as it arrived (up to `maxBodyBytes`,
+ * refused before reading when its Content-Length says more), without inflating it; the
+ * door inflates with `inflateBody`, which applies the same limit after inflation (so a
+ * gzip bomb stops at the limit). Rejects as `requestError` reads.
  */
-export function receiveBody(config: Pick<ServiceConfig, 'maxBodyBytes'>) {
-  const raw = express.raw({ type: () => true, limit: config.maxBodyBytes, inflate: false })
-  return (req: Request, res: Response, next: NextFunction) => {
-    const problem = contentTypeProblem(req.headers['content-type'])
-    if (problem !== undefined) {
-      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', problem))
-      return
-    }
-    const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
-    if (encoding !== 'identity' && !(encoding in INFLATERS)) {
-      next(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 20))} is not supported; send gzip, deflate or none`))
-      return
-    }
-    // body-parser would inflate the whole body; the door inflates only what it needs, after authentication.
-    delete req.headers['content-encoding']
-    raw(req, res, (error?: unknown) => {
-      if (error === undefined) res.locals.body = { bytes: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0), encoding: encoding as Encoding } satisfies ReceivedBody
-      next(error)
-    })
+export function receiveBody(req: IncomingMessage, maxBodyBytes: number): Promise<ReceivedBody> {
+  const problem = contentTypeProblem(req.headers['content-type'])
+  if (problem !== undefined) return Promise.reject(new AdapterError('UNSUPPORTED_MEDIA_TYPE', problem))
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase()
+  if (encoding !== 'identity' && !(encoding in INFLATERS)) {
+    return Promise.reject(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 20))} is not supported; send gzip, deflate or none`))
   }
+  return getRawBody(req, { length: req.headers['content-length'], limit: maxBodyBytes }).then((bytes) => ({ bytes, encoding: encoding as Encoding }))
 }
 
 /** Why a Content-Type is refused: JSON (`application/json` or `application/*+json`) in UTF-8 only. */
@@ -143,7 +133,7 @@ export function parseJson(raw: Buffer, config: Pick<ServiceConfig, 'maxJsonDepth
   return json
 }
 
-/** Our error for what went wrong before a door ran: body-parser's (too large, aborted) or our own. */
+/** Our error for what went wrong before a door's own checks: raw-body's (too large, aborted, short) or our own. */
 export function requestError(error: unknown): AdapterError | undefined {
   if (error instanceof AdapterError) return error
   const e = error as { type?: string; status?: number; limit?: number; message?: string }
