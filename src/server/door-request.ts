@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Logger } from 'pino'
+import type { ServiceConfig } from '../config'
+import type { WorkspaceRegistry } from '../workspace/workspace-registry'
 import type { ReceivedEvent } from '../pipeline/map-events'
 import type { DoorAnswer } from './deliver-events'
 import type { ServedWorkspace } from './door-policy'
@@ -24,6 +26,16 @@ export type Door = (request: DoorRequest) => Promise<void>
 
 /** What a door does with a request's events once read: deliver them (direct mode) or store them (queue mode). */
 export type HandleEvents = (events: ReceivedEvent[], workspace: ServedWorkspace, door: DoorName, deadline: number, logger: Logger) => Promise<DoorAnswer>
+
+/** What both doors are built from. */
+export type DoorDeps = {
+  config: Readonly<ServiceConfig>
+  registry: WorkspaceRegistry<ServedWorkspace>
+  /** The budget each door request has, from the time its body is read. */
+  budgetMs: number
+  now: () => number
+  handleEvents: HandleEvents
+}
 
 /**
  * Runs a door on a request: gives it a request id (X-Request-Id) and a log carrying it,

@@ -1,12 +1,10 @@
-import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
 import { SEGMENT_EVENT_TYPES } from '../segment/event-schema'
 import { unwrapEnvelope } from '../segment/read-events'
-import type { WorkspaceRegistry } from '../workspace/workspace-registry'
 import { sendAnswer } from './door-answer'
 import { eventsOf } from './door-events'
 import type { ServedWorkspace } from './door-policy'
-import type { Door, HandleEvents } from './door-request'
+import type { Door, DoorDeps } from './door-request'
 import { inflateBody, parseJson, receiveBody } from './read-body'
 import { WriteKeyIndex } from './write-key-index'
 import { writeKeyOfBody, writeKeyOfHeader } from './write-key'
@@ -20,21 +18,12 @@ const UNAUTHENTICATED_TRACKING_BYTES = 512 * 1024
 
 const TRACKING_CALLS = new Set<string>(SEGMENT_EVENT_TYPES)
 
-export type TrackingDoorDeps = {
-  config: Readonly<ServiceConfig>
-  registry: WorkspaceRegistry<ServedWorkspace>
-  /** The budget each door request has, from the time its body is read. */
-  budgetMs: number
-  now: () => number
-  handleEvents: HandleEvents
-}
-
 /**
  * `POST /v1/:call`: Segment's HTTP Tracking API, as @segment/analytics-node sends it. A write
  * key in the Authorization header is checked before the body is read; one in the body is
  * found by a scan of its top-level keys, and the body parsed only after.
  */
-export function trackingDoor(deps: TrackingDoorDeps): Door {
+export function trackingDoor(deps: DoorDeps): Door {
   const { config } = deps
   const writeKeys = new WriteKeyIndex(deps.registry)
   const workspaceOfKey = (writeKey: string | undefined): ServedWorkspace => {

@@ -1,21 +1,10 @@
-import type { ServiceConfig } from '../config'
 import { AdapterError } from '../errors'
-import type { WorkspaceRegistry } from '../workspace/workspace-registry'
 import { sendAnswer } from './door-answer'
 import { eventsOf } from './door-events'
 import type { ServedWorkspace } from './door-policy'
-import type { Door, HandleEvents } from './door-request'
+import type { Door, DoorDeps } from './door-request'
 import { receiveBody } from './read-body'
 import { readWebhookBody, webhookCredentials } from './webhook-auth'
-
-export type WebhookDoorDeps = {
-  config: Readonly<ServiceConfig>
-  registry: WorkspaceRegistry<ServedWorkspace>
-  /** The budget each door request has, from the time its body is read. */
-  budgetMs: number
-  now: () => number
-  handleEvents: HandleEvents
-}
 
 /**
  * `POST /webhook/:workspace`: Segment's webhook destinations. What a request can be refused
@@ -23,7 +12,7 @@ export type WebhookDoorDeps = {
  * without credentials costs us only its headers. An unknown workspace is answered as a
  * known one without the right credentials.
  */
-export function webhookDoor(deps: WebhookDoorDeps): Door {
+export function webhookDoor(deps: DoorDeps): Door {
   const { config, registry } = deps
   return async ({ req, res, param, log, refused }) => {
     const known = registry.get(param)
