@@ -29,6 +29,11 @@ export function answerError(res: ServerResponse, error: unknown, request: Refuse
     sendAnswer(res, { status, body: { error: known.message, code: known.code } })
     return
   }
-  log.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'unexpected error')
+  log.error({ err: errorSummary(error) }, 'unexpected error')
   sendAnswer(res, { status: ERROR_STATUS.INTERNAL, body: { error: 'internal error; Segment will retry', code: 'INTERNAL' } })
+}
+
+/** What a log line says of an error we did not expect: its name and message, never its stack or fields (a client error's URL holds the Koala key). */
+export function errorSummary(error: unknown): { name: string; message: string } {
+  return error instanceof Error ? { name: error.name, message: error.message } : { name: typeof error, message: String(error) }
 }

@@ -5,7 +5,7 @@ import type { WorkspaceRegistry } from '../workspace/workspace-registry'
 import type { ReceivedEvent } from '../pipeline/map-events'
 import type { DoorAnswer } from './deliver-events'
 import type { ServedWorkspace } from './door-policy'
-import { answerError, type RefusedRequest } from './door-answer'
+import { answerError, errorSummary, type RefusedRequest } from './door-answer'
 import type { DoorName } from './door-route'
 import type { Metrics } from './metrics'
 import { requestLogger } from './request-id'
@@ -44,13 +44,19 @@ export type DoorDeps = {
  */
 export function runDoor(door: Door, name: DoorName, param: string, req: IncomingMessage, res: ServerResponse, deps: { logger: Logger; metrics: Metrics }): void {
   const end = deps.metrics.httpLatency.startTimer({ route: name })
+  // Timed until the answer is written out: a request whose client went away is not counted.
+  res.once('finish', () => end({ status: String(res.statusCode) }))
   const log = requestLogger(deps.logger, req, res)
   const request: DoorRequest = { req, res, param, log, refused: { method: req.method, door: name, workspace: undefined } }
-  door(request)
-    .catch((error: unknown) => {
+  door(request).catch((error: unknown) => {
+    try {
       // Never a second answer: a failure after the answer went out is only logged.
-      if (res.headersSent) log.error({ err: { message: (error as Error).message, name: (error as Error).name } }, 'failed after answering')
+      if (res.headersSent) log.error({ err: errorSummary(error) }, 'failed after answering')
       else answerError(res, error, request.refused, log)
-    })
-    .finally(() => end({ status: String(res.statusCode) }))
+    } catch (failure) {
+      // The last resort: no failure of a door may end the process (an unhandled rejection would).
+      log.error({ err: errorSummary(failure) }, 'could not answer a failed request')
+      res.destroy()
+    }
+  })
 }

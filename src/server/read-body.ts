@@ -40,7 +40,15 @@ export function receiveBody(req: IncomingMessage, maxBodyBytes: number): Promise
   if (encoding !== 'identity' && !(encoding in INFLATERS)) {
     return Promise.reject(new AdapterError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding.slice(0, 20))} is not supported; send gzip, deflate or none`))
   }
-  return getRawBody(req, { length: req.headers['content-length'], limit: maxBodyBytes }).then((bytes) => ({ bytes, encoding: encoding as Encoding }))
+  return getRawBody(req, { length: req.headers['content-length'], limit: maxBodyBytes }).then(
+    (bytes) => ({ bytes, encoding: encoding as Encoding }),
+    (error: unknown) => {
+      // raw-body pauses a body it gave up on midway; the rest is read off (and dropped), or the
+      // connection's next request would never be read and the client would see a reset, not our answer.
+      if (!req.complete) req.resume()
+      throw error
+    }
+  )
 }
 
 /** Why a Content-Type is refused: JSON (`application/json` or `application/*+json`) in UTF-8 only. */
@@ -136,6 +144,7 @@ export function parseJson(raw: Buffer, config: Pick<ServiceConfig, 'maxJsonDepth
 /** Our error for what went wrong before a door's own checks: raw-body's (too large, aborted, short) or our own. */
 export function requestError(error: unknown): AdapterError | undefined {
   if (error instanceof AdapterError) return error
+  if (typeof error !== 'object' || error === null) return undefined
   const e = error as { type?: string; status?: number; limit?: number; message?: string }
   switch (e.type) {
     case 'entity.too.large':
