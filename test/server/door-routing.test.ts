@@ -1,8 +1,8 @@
 import { expect } from 'chai'
-import net from 'node:net'
 import { AdapterError } from '../../src/errors'
 import { doorRoute } from '../../src/server/door-route'
 import { startSimulator, type RunningSimulator } from '../../src/simulator/start-simulator'
+import { KeepAliveConnection } from './keep-alive-connection'
 import { ADMIN, ADMIN_TOKEN, KOALA_KEY, post, startHarness, trackEvent, type Harness } from './service-harness'
 
 describe('door routes (plain node:http, as express matched them)', function () {
@@ -64,32 +64,35 @@ describe('door routes (plain node:http, as express matched them)', function () {
     })
 
     it('refuses a Content-Length over the limit with 413 before a byte of the body is sent', async () => {
-      const answer = await rawRequest(service.port, ['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', `Content-Length: ${10 * 1024 * 1024}`, '', ''].join('\r\n'))
-      expect(answer).to.match(/^HTTP\/1\.1 413 /)
-      expect(answer).to.contain('"code":"BODY_TOO_LARGE"')
-      expect(answer).to.match(/x-request-id: [0-9a-f-]{36}/i)
+      const connection = new KeepAliveConnection(service.port)
+      connection.write(['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', `Content-Length: ${10 * 1024 * 1024}`, '', ''].join('\r\n'))
+      const answer = await connection.answer()
+      connection.destroy()
+      expect(answer).to.include({ status: 413 })
+      expect('body' in answer && JSON.parse(answer.body).code).to.equal('BODY_TOO_LARGE')
+      expect('head' in answer && answer.head).to.match(/x-request-id: [0-9a-f-]{36}/i)
     })
 
     it('answers 413 for a chunked body over the limit, reads off its rest, and answers the next request on the connection', async () => {
       const chunk = 'x'.repeat(16 * 1024)
       const chunks = (n: number) => `${chunk.length.toString(16)}\r\n${chunk}\r\n`.repeat(n)
       const next = JSON.stringify(trackEvent(2))
-      const conversation = new Conversation(service.port)
-      conversation.write(['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', '', chunks(6)].join('\r\n'))
-      expect(await conversation.answer(1)).to.match(/^HTTP\/1\.1 413 /)
-      conversation.write(chunks(2) + '0\r\n\r\n' + ['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', `Content-Length: ${next.length}`, '', next].join('\r\n'))
-      const both = await conversation.answer(2)
-      conversation.close()
-      expect(both.match(/HTTP\/1\.1 \d+/g)).to.deep.equal(['HTTP/1.1 413', 'HTTP/1.1 200'])
+      const connection = new KeepAliveConnection(service.port)
+      connection.write(['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Transfer-Encoding: chunked', '', chunks(6)].join('\r\n'))
+      expect(await connection.answer()).to.include({ status: 413 })
+      connection.write(chunks(2) + '0\r\n\r\n' + ['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', `Content-Length: ${next.length}`, '', next].join('\r\n'))
+      const second = await connection.answer()
+      connection.destroy()
+      expect(second).to.include({ status: 200 })
       expect(sim.requests()).to.have.length(1)
     })
 
     it('times only answered requests: one whose client went away mid-body is not in the latency histogram', async () => {
       const before = await answeredCount(service)
-      const gone = new Conversation(service.port)
+      const gone = new KeepAliveConnection(service.port)
       gone.write(['POST /webhook/default HTTP/1.1', 'Host: x', 'Content-Type: application/json', 'Content-Length: 100', '', '{"type":"track"'].join('\r\n'))
       gone.end()
-      await gone.closed
+      await gone.closedByServer()
       expect((await post(`${service.url}/webhook/default`, trackEvent(3))).status).to.equal(200)
       expect(await answeredCount(service)).to.equal(before + 1)
     })
@@ -103,62 +106,4 @@ async function answeredCount(service: Harness): Promise<number> {
     .split('\n')
     .filter((line) => line.startsWith('koala_adapter_http_request_duration_seconds_count{route="webhook"'))
     .reduce((sum, line) => sum + Number(line.split(' ').pop()), 0)
-}
-
-/** A raw keep-alive connection: what it writes, and the answers read back as they arrive. */
-class Conversation {
-  private readonly socket: net.Socket
-  private seen = ''
-  private wake: () => void = () => undefined
-  readonly closed: Promise<void>
-
-  constructor(port: number) {
-    this.socket = net.connect(port, '127.0.0.1')
-    this.socket.on('data', (chunk) => {
-      this.seen += chunk.toString('utf8')
-      this.wake()
-    })
-    this.closed = new Promise((resolve) => this.socket.on('close', () => {
-      this.wake()
-      resolve()
-    }))
-    this.socket.on('error', () => undefined)
-  }
-
-  write(text: string): void {
-    this.socket.write(text)
-  }
-
-  end(): void {
-    this.socket.end()
-  }
-
-  close(): void {
-    this.socket.destroy()
-  }
-
-  /** What was read once `count` answers, each with its whole JSON body, arrived (or the server closed the connection). */
-  async answer(count: number): Promise<string> {
-    while ((this.seen.match(/\r\n\r\n\{[^\r]*\}/g) ?? []).length < count && !this.socket.destroyed) {
-      await new Promise<void>((resolve) => (this.wake = resolve))
-    }
-    return this.seen
-  }
-}
-
-/** Sends `head` on a raw socket and resolves with what came back until the answer's body ended (or the socket closed). */
-function rawRequest(port: number, head: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(port, '127.0.0.1', () => socket.write(head))
-    let seen = ''
-    socket.on('data', (chunk) => {
-      seen += chunk.toString('utf8')
-      if (/\r\n\r\n[\s\S]*\}$/.test(seen)) {
-        socket.destroy()
-        resolve(seen)
-      }
-    })
-    socket.on('error', reject)
-    socket.on('close', () => resolve(seen))
-  })
 }
